@@ -1,0 +1,70 @@
+"""Backend registry: each backend is one module behind the protocol in ``base.py``.
+
+A backend is offered only when its imports are installed; asking for one that is not installed
+raises an error that says what is missing and lists the backends that are available.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from types import ModuleType
+
+from harness.errors import HarnessInputError
+
+# registry key -> module; order is the order of tables and reports
+REGISTRY: dict[str, str] = {
+    "pymc": "harness.backends.pymc",
+    "numpyro": "harness.backends.numpyro",
+    "pyro": "harness.backends.pyro",
+    "stan": "harness.backends.stan",
+}
+
+# the four reference implementations every model must have; the rest are sampler variants
+CORE_BACKENDS = ("pymc", "numpyro", "pyro", "stan")
+
+
+class UnknownBackendError(HarnessInputError):
+    pass
+
+
+class BackendUnavailableError(RuntimeError):
+    pass
+
+
+def backend_names() -> list[str]:
+    return list(REGISTRY)
+
+
+def load_module(name: str) -> ModuleType:
+    """The backend module (cheap: libraries are imported lazily inside its functions)."""
+    if name not in REGISTRY:
+        raise UnknownBackendError(f"unknown backend {name!r}; valid backends: {', '.join(REGISTRY)}")
+    return importlib.import_module(REGISTRY[name])
+
+
+def unavailable_reason(name: str) -> str | None:
+    """None if the backend can run here, else why not (missing imports, no CmdStan, ...)."""
+    module = load_module(name)
+    missing = [mod for mod in module.REQUIRES if importlib.util.find_spec(mod) is None]
+    if missing:
+        return f"not installed: {', '.join(missing)} (pip install 'ppl-harness[{module.FAMILY}]')"
+    check = getattr(module, "unavailable_reason", None)
+    return check() if check else None
+
+
+def availability() -> dict[str, str | None]:
+    """{backend: None if usable here, else the reason it is not}."""
+    return {name: unavailable_reason(name) for name in REGISTRY}
+
+
+def get_backend(name: str) -> ModuleType:
+    """The backend module, or an error naming what is missing and what is available."""
+    module = load_module(name)
+    reason = unavailable_reason(name)
+    if reason:
+        usable = [n for n, why in availability().items() if why is None]
+        raise BackendUnavailableError(
+            f"backend {name!r} is unavailable here: {reason}; available backends: {', '.join(usable) or 'none'}"
+        )
+    return module

@@ -1,0 +1,265 @@
+"""NumPyro NUTS, compiled once per data shape with the data as arguments.
+
+Warm-up and sampling are two ahead-of-time compiled JAX programs (``jax.jit(...).lower().compile()``),
+so compile time is measured on its own and a new data set of the same shape (SBC) reuses them.
+Chains are vectorised (``jax.vmap``) in one program; SBC batches data sets the same way.
+Float64 throughout, like the other backends. Every phase ends in ``block_until_ready``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from harness.backends.base import Compiled, Fit, chain_seeds
+from harness.catalogue import implementation
+from harness.spec import Data, ModelSpec
+
+NAME = "numpyro"
+FAMILY = "numpyro"
+REQUIRES = ("numpyro", "jax")
+DEVICES = ("cpu", "gpu")
+CHAIN_METHOD = "vectorized"
+
+
+def versions() -> dict[str, str]:
+    import jax
+    import jaxlib
+    import numpyro
+
+    return {"numpyro": numpyro.__version__, "jax": jax.__version__, "jaxlib": jaxlib.__version__}
+
+
+def gpu_available() -> tuple[bool, str]:
+    import jax
+
+    try:
+        gpus = jax.devices("gpu")
+    except RuntimeError as err:
+        return False, f"JAX finds no GPU ({err})"
+    return bool(gpus), f"{len(gpus)} GPU(s): {gpus[0].device_kind}" if gpus else "JAX finds no GPU"
+
+
+def _configure_jax() -> None:
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    cache = Path(os.environ.get("PPL_HARNESS_CACHE", Path.home() / ".cache" / "ppl-harness")) / "jax"
+    cache.mkdir(parents=True, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", str(cache))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
+def _cache_entries() -> int:
+    import jax
+
+    path = jax.config.jax_compilation_cache_dir
+    return len(os.listdir(path)) if path and os.path.isdir(path) else 0
+
+
+def split_data(data: Data) -> tuple[dict, dict]:
+    """(arrays, static): numpy arrays become JAX arguments; Python scalars stay compile-time constants."""
+    import jax.numpy as jnp
+
+    arrays = {k: jnp.asarray(v) for k, v in data.items() if isinstance(v, np.ndarray)}
+    static = {k: v for k, v in data.items() if not isinstance(v, np.ndarray)}
+    return arrays, static
+
+
+def _programs(model, static: dict, settings, param_names: tuple[str, ...]):
+    """Pure functions of the data arrays, vectorised over chains.
+
+    ``init(arrays, keys) -> state`` initialises every chain; ``advance(state, arrays, length)`` takes
+    ``length`` NUTS iterations and returns the new state and, per iteration, the constrained free
+    parameters, divergence flags and leapfrog steps. Adaptation runs while the state's iteration
+    counter is below ``settings.warmup``, so warm-up and sampling are the same program.
+    """
+    import jax
+    from numpyro.infer import NUTS
+
+    def model_with(arrays):
+        return model({**static, **arrays})
+
+    kernel = NUTS(model_with, target_accept_prob=settings.target_accept, max_tree_depth=settings.max_treedepth)
+
+    def init_chain(arrays, key):
+        return kernel.init(key, settings.warmup, model_args=(arrays,), model_kwargs={})
+
+    def advance_chain(state, arrays, length):
+        constrain = kernel.postprocess_fn((arrays,), {})
+
+        def step(s, _):
+            s = kernel.sample(s, (arrays,), {})
+            values = constrain(s.z)
+            return s, ({k: values[k] for k in param_names}, s.diverging, s.num_steps)
+
+        return jax.lax.scan(step, state, None, length=length)
+
+    init = jax.vmap(init_chain, in_axes=(None, 0))
+    advance = jax.vmap(advance_chain, in_axes=(0, None, None))
+    return init, advance
+
+
+def chunk_length(warmup: int, draws: int) -> int:
+    """Iterations per call of the compiled loop: one loop length serves both phases when it can."""
+    g = math.gcd(warmup, draws)
+    return g if g >= min(50, warmup, draws) else 0
+
+
+def _phase_calls(n: int, chunk: int) -> list[int]:
+    return [chunk] * (n // chunk) if chunk else [n]
+
+
+def _keys(seed: int, chains: int):
+    import jax
+    import jax.numpy as jnp
+
+    return jnp.stack([jax.random.PRNGKey(s) for s in chain_seeds(seed, chains)])
+
+
+def _build(init, advance, arrays, keys, settings) -> dict:
+    """AOT-compile ``init`` and the loop lengths the two phases need."""
+    import jax
+
+    chunk = chunk_length(settings.warmup, settings.draws)
+    lengths = {chunk} if chunk else {settings.warmup, settings.draws}
+    state_shape = jax.eval_shape(init, arrays, keys)
+    return {
+        "init": jax.jit(init).lower(arrays, keys).compile(),
+        "advance": {
+            n: jax.jit(advance, static_argnums=2).lower(state_shape, arrays, n).compile() for n in lengths
+        },
+        "chunk": chunk,
+    }
+
+
+def _run(programs: dict, arrays, keys, settings, draw_axis: int):
+    """Warm-up then sampling; returns (draws, diverging, num_steps, warm-up grads, warm-up s, sampling s).
+
+    Outputs keep any vectorised axes in front: (..., chain, draw, *shape); ``draw_axis`` says where the
+    draw axis is (1 for one data set, 2 for a batch).
+    """
+    import jax
+    import jax.numpy as jnp
+
+    start = time.perf_counter()
+    state = programs["init"](arrays, keys)
+    n_warm = 0
+    for n in _phase_calls(settings.warmup, programs["chunk"]):
+        state, (_, _, steps) = programs["advance"][n](state, arrays)
+        n_warm = n_warm + steps.sum(axis=(draw_axis - 1, draw_axis))
+    state, n_warm = jax.block_until_ready((state, n_warm))
+    mid = time.perf_counter()
+    pieces = []
+    for n in _phase_calls(settings.draws, programs["chunk"]):
+        state, out = programs["advance"][n](state, arrays)
+        pieces.append(out)
+    pieces = jax.block_until_ready(pieces)
+    end = time.perf_counter()
+    draws, diverging, num_steps = jax.tree.map(lambda *xs: jnp.concatenate(xs, axis=draw_axis), *pieces)
+    return draws, diverging, num_steps, n_warm, mid - start, end - mid
+
+
+def compile(spec: ModelSpec, data: Data, settings) -> Compiled:
+    """AOT-compile initialisation and the NUTS loop for data of this shape."""
+    _configure_jax()
+    import jax
+
+    start = time.perf_counter()
+    entries_before = _cache_entries()
+    model = implementation(spec.name, FAMILY).model
+    arrays, static = split_data(data)
+    names = tuple(p.name for p in spec.params)
+    init, advance = _programs(model, static, settings, names)
+    programs = _build(init, advance, arrays, _keys(0, settings.chains), settings)
+    compile_s = time.perf_counter() - start
+    handle = {"programs": programs, "functions": (init, advance), "static": static, "batched": {}}
+    info = {
+        "chain_method": CHAIN_METHOD,
+        "dtype": "float64",
+        "jit": True,
+        "loop_chunk": programs["chunk"],
+        "platform": jax.devices()[0].platform,
+    }
+    return Compiled(handle, compile_s, cache_hit=_cache_entries() == entries_before, info=info)
+
+
+def _check_static(compiled: Compiled, static: dict) -> None:
+    if static != compiled.handle["static"]:
+        raise ValueError("data sizes differ from the compiled ones; compile again for new sizes")
+
+
+def _to_fit(draws, diverging, num_steps, n_warm, warmup_s, sampling_s) -> Fit:
+    return Fit(
+        draws={k: np.asarray(v, dtype=np.float64) for k, v in draws.items()},
+        diverging=np.asarray(diverging, dtype=bool),
+        n_steps=np.asarray(num_steps, dtype=np.int64),
+        warmup_s=warmup_s,
+        sampling_s=sampling_s,
+        n_grad_warmup=int(np.sum(n_warm)),
+    )
+
+
+def sample(compiled: Compiled, data: Data, settings, seed: int) -> Fit:
+    """One vectorised multi-chain run; each phase ends in block_until_ready before the clock is read."""
+    arrays, static = split_data(data)
+    _check_static(compiled, static)
+    result = _run(compiled.handle["programs"], arrays, _keys(seed, settings.chains), settings, draw_axis=1)
+    return _to_fit(*result)
+
+
+def sample_batch(compiled: Compiled, datasets: list[Data], settings, seeds: list[int]) -> list[Fit]:
+    """Many data sets of one shape in one compiled call (``jax.vmap`` over data sets).
+
+    Phase times are per batch, divided evenly among its members; the first call for a batch size
+    compiles it and reports that time as the first member's ``extra_compile_s``.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    split = [split_data(d) for d in datasets]
+    for _, static in split:
+        _check_static(compiled, static)
+    arrays = jax.tree.map(lambda *xs: jnp.stack(xs), *[a for a, _ in split])
+    keys = jnp.stack([_keys(s, settings.chains) for s in seeds])
+    batch = len(datasets)
+    compile_s = 0.0
+    if batch not in compiled.handle["batched"]:
+        start = time.perf_counter()
+        init, advance = compiled.handle["functions"]
+        batched = (jax.vmap(init), jax.vmap(advance, in_axes=(0, 0, None)))
+        compiled.handle["batched"][batch] = _build(*batched, arrays, keys, settings)
+        compile_s = time.perf_counter() - start
+    draws, diverging, num_steps, n_warm, warmup_s, sampling_s = _run(
+        compiled.handle["batched"][batch], arrays, keys, settings, draw_axis=2
+    )
+    fits = [
+        _to_fit(
+            {k: v[i] for k, v in draws.items()}, diverging[i], num_steps[i], n_warm[i],
+            warmup_s / batch, sampling_s / batch,
+        )
+        for i in range(batch)
+    ]
+    fits[0].extra_compile_s = compile_s
+    return fits
+
+
+def log_density(spec: ModelSpec, data: Data, points: list[dict]) -> np.ndarray:
+    """Joint log density (constrained, no Jacobian) at each point."""
+    _configure_jax()
+    import jax.numpy as jnp
+    from numpyro.infer.util import log_density as numpyro_log_density
+
+    model = implementation(spec.name, FAMILY).model
+    arrays, static = split_data(data)
+    full = {**static, **arrays}
+    out = []
+    for point in points:
+        params = {k: jnp.asarray(v, dtype=jnp.float64) for k, v in point.items()}
+        out.append(float(numpyro_log_density(model, (full,), {}, params)[0]))
+    return np.array(out)

@@ -1,0 +1,62 @@
+"""Command line: ``python -m harness <command>``; ``python -m harness <command> --help`` for each.
+
+Each command lives in its own module exposing ``configure(parser)`` and ``command(args) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from harness.backends import BackendUnavailableError
+from harness.errors import HarnessInputError
+
+COMMANDS = {
+    "list": ("harness.commands.list_cmd", "show every model and backend, and whether it runs here"),
+    "run": ("harness.commands.run_cmd", "benchmark models x backends and write a results directory"),
+    "sbc": ("harness.sbc.command", "simulation-based calibration of models x backends"),
+    "report": ("harness.report.command", "render an HTML + Markdown report of a results directory"),
+    "compare": ("harness.compare.command", "compare two runs; exit 1 on a regression"),
+    "recommend": ("harness.recommend.command", "rank backends for a model from stored results"),
+}
+
+
+def _load(module_name: str):
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as err:
+        if err.name and module_name.startswith(err.name):
+            return None  # command not part of this installation
+        raise
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict]:
+    parser = argparse.ArgumentParser(prog="python -m harness", description="ppl-harness: benchmark and validate PPL backends")
+    sub = parser.add_subparsers(dest="cmd", metavar="command")
+    handlers = {}
+    for name, (module_name, help_text) in COMMANDS.items():
+        module = _load(module_name)
+        if module is None:
+            continue
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        module.configure(p)
+        handlers[name] = module.command
+    return parser, handlers
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser, handlers = build_parser()
+    args = parser.parse_args(argv)
+    if not args.cmd:
+        parser.print_help()
+        return 2
+    try:
+        return int(handlers[args.cmd](args) or 0)
+    except (HarnessInputError, BackendUnavailableError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

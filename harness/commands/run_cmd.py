@@ -1,0 +1,70 @@
+"""``python -m harness run``: benchmark models x backends into a results directory."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from harness.backends import CORE_BACKENDS, backend_names
+from harness.catalogue import model_names
+from harness.results import load_results
+from harness.runner import DEFAULT_TIMEOUT_S, RunPlan, default_run_dir, parse_size, run
+from harness.settings import SamplerSettings
+from harness.tables import markdown_summary
+
+
+def _names(text: str | None, valid: list[str], default: list[str]) -> list[str]:
+    if not text:
+        return list(default)
+    if text == "all":
+        return list(valid)
+    return [n.strip() for n in text.split(",") if n.strip()]
+
+
+def add_sampler_arguments(parser, chains=4, warmup=1000, draws=1000) -> None:
+    """The sampler options shared by ``run`` and ``sbc``."""
+    parser.add_argument("--chains", type=int, default=chains)
+    parser.add_argument("--warmup", type=int, default=warmup, help="warm-up (adaptation) iterations per chain")
+    parser.add_argument("--draws", type=int, default=draws, help="kept iterations per chain")
+    parser.add_argument("--target-accept", type=float, default=0.8)
+    parser.add_argument("--max-treedepth", type=int, default=10)
+    parser.add_argument("--device", default="cpu", help="cpu or gpu (GPU cells of CPU-only backends are skipped)")
+    parser.add_argument("--cores", type=int, default=1, help="core budget per cell (threads, parallel chains)")
+    parser.add_argument("--seed", type=int, default=0, help="root seed; every other seed derives from it")
+
+
+def sampler_settings(args) -> SamplerSettings:
+    return SamplerSettings(
+        chains=args.chains, warmup=args.warmup, draws=args.draws, target_accept=args.target_accept,
+        max_treedepth=args.max_treedepth, device=args.device, cores=args.cores,
+    )
+
+
+def configure(parser) -> None:
+    parser.add_argument("--models", help="comma-separated model names, or 'all' (default: all)")
+    parser.add_argument("--backends", help=f"comma-separated backends, or 'all' (default: {','.join(CORE_BACKENDS)})")
+    add_sampler_arguments(parser)
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--size", action="append", default=[], metavar="N=1000,D=10",
+                        help="data size of size-scalable models; repeat the option for a sweep")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="seconds per cell before it is killed")
+    parser.add_argument("--out", type=Path, help="run directory (default: results/runs/<UTC time>)")
+    parser.add_argument("--no-progress", action="store_true")
+
+
+def command(args) -> int:
+    plan = RunPlan(
+        models=_names(args.models, model_names(), model_names()),
+        backends=_names(args.backends, backend_names(), list(CORE_BACKENDS)),
+        settings=sampler_settings(args),
+        repeats=args.repeats,
+        root_seed=args.seed,
+        sizes=[parse_size(s) for s in args.size],
+        timeout_s=args.timeout,
+    )
+    out = args.out or default_run_dir()
+    run(plan, out, progress=not args.no_progress, command=["python", "-m", "harness", *sys.argv[1:]])
+    frame, _ = load_results(out)
+    print(markdown_summary(frame))
+    print(f"\nresults: {out}")
+    return 0

@@ -1,0 +1,147 @@
+"""The results store: one JSON record per cell, written atomically, plus a tidy table and a manifest.
+
+Layout of a run directory::
+
+    <run>/manifest.json        provenance (harness.provenance.collect) and the run's settings
+    <run>/cells/<cell>.json    one record per model x backend x repeat, written when the cell ends
+    <run>/results.csv          all records as one tidy table, rewritten atomically after each cell
+
+A run killed at any moment leaves valid files: every file is written to a temporary name and renamed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from harness.errors import HarnessInputError
+
+# columns every record has, in table order
+COLUMNS = [
+    "model", "size", "backend", "repeat", "status", "device", "seed",
+    "compile_s", "cache_hit", "warmup_s", "sampling_s", "total_s",
+    "ess_bulk_min", "ess_tail_min", "ess_per_s", "ess_per_s_total", "ess_per_grad",
+    "rhat_max", "divergences", "n_grad", "n_grad_warmup", "mean_tree_steps", "ess_worst_param",
+    "chains", "warmup", "draws", "target_accept", "max_treedepth", "cores",
+    "data_size", "peak_rss_mb", "draws_digest", "backend_info", "versions", "error", "cell_id",
+]
+
+STATUSES = ("ok", "failed", "timeout", "crashed", "unavailable", "skipped")
+
+
+class ResultsError(HarnessInputError):
+    """A results file or directory that cannot be read as harness results."""
+
+
+def write_json_atomic(path: Path, obj) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(obj, fh, indent=1, default=_json_default, allow_nan=True)
+    os.replace(tmp, path)
+
+
+def _json_default(obj):
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"cannot serialise {type(obj).__name__}")
+
+
+def write_csv_atomic(path: Path, frame: pd.DataFrame) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    frame.to_csv(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def cell_id(model: str, size: str, backend: str, repeat: int, device: str) -> str:
+    size_part = f"@{size}" if size else ""
+    return f"{model}{size_part}__{backend}__{device}__r{repeat}"
+
+
+class RunStore:
+    """Writes one run directory."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        (self.root / "cells").mkdir(parents=True, exist_ok=True)
+
+    def write_manifest(self, manifest: dict) -> None:
+        write_json_atomic(self.root / "manifest.json", manifest)
+
+    def add(self, record: dict) -> None:
+        """Store one cell's record and refresh the tidy table."""
+        write_json_atomic(self.root / "cells" / f"{record['cell_id']}.json", record)
+        write_csv_atomic(self.root / "results.csv", records_frame(self.records()))
+
+    def records(self) -> list[dict]:
+        return [json.loads(p.read_text()) for p in sorted((self.root / "cells").glob("*.json"))]
+
+
+def records_frame(records: list[dict]) -> pd.DataFrame:
+    """Records -> tidy DataFrame with the standard columns first (dict columns as JSON text)."""
+    rows = []
+    for r in records:
+        row = dict(r)
+        for key in ("backend_info", "versions"):
+            if isinstance(row.get(key), dict):
+                row[key] = json.dumps(row[key], sort_keys=True)
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    for col in COLUMNS:
+        if col not in frame.columns:
+            frame[col] = np.nan
+    extra = [c for c in frame.columns if c not in COLUMNS]
+    return frame[COLUMNS + extra]
+
+
+def load_results(path: str | Path) -> tuple[pd.DataFrame, dict]:
+    """Read a run directory (or its results.csv) -> (tidy table, manifest).
+
+    Cell JSON files are the source of truth; results.csv is used when there are none.
+    Raises ResultsError with a message that says what is wrong.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ResultsError(f"results path {str(path)!r} does not exist")
+    root = path if path.is_dir() else path.parent
+    manifest_path = root / "manifest.json"
+    manifest: dict = {}
+    if manifest_path.exists():
+        try:
+            manifest = json.loads(manifest_path.read_text())
+        except json.JSONDecodeError as err:
+            raise ResultsError(f"{manifest_path} is not valid JSON: {err}") from err
+        if not isinstance(manifest, dict):
+            raise ResultsError(f"{manifest_path} must hold a JSON object")
+    cells = sorted((root / "cells").glob("*.json")) if (root / "cells").is_dir() else []
+    if cells and path.is_dir():
+        records = []
+        for p in cells:
+            try:
+                records.append(json.loads(p.read_text()))
+            except json.JSONDecodeError as err:
+                raise ResultsError(f"cell record {p} is not valid JSON: {err}") from err
+        frame = records_frame(records)
+    else:
+        csv = path if path.is_file() else root / "results.csv"
+        if not csv.exists():
+            raise ResultsError(f"{str(root)!r} holds no harness results (no cells/*.json, no results.csv)")
+        try:
+            frame = pd.read_csv(csv)
+        except Exception as err:  # pandas raises several parser error types
+            raise ResultsError(f"{csv} is not a readable CSV table: {err}") from err
+    missing = [c for c in ("model", "backend", "status") if c not in frame.columns]
+    if missing:
+        raise ResultsError(f"{path} is not a harness results table: missing columns {missing}")
+    bad = sorted(set(frame["status"].dropna()) - set(STATUSES))
+    if bad:
+        raise ResultsError(f"{path} has unknown status values {bad}; expected one of {list(STATUSES)}")
+    return frame, manifest

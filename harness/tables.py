@@ -1,0 +1,82 @@
+"""Tidy results -> the Markdown tables the CLI prints and reports embed."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+# (column, header, format) of the benchmark summary
+SUMMARY_COLUMNS = [
+    ("compile_s", "compile s", "{:.2f}"),
+    ("warmup_s", "warm-up s", "{:.2f}"),
+    ("sampling_s", "sampling s", "{:.2f}"),
+    ("ess_bulk_min", "min bulk ESS", "{:.0f}"),
+    ("ess_tail_min", "min tail ESS", "{:.0f}"),
+    ("ess_per_s", "ESS/s", "{:,.0f}"),
+    ("ess_per_s_total", "ESS/s incl. compile", "{:,.1f}"),
+    ("ess_per_grad", "ESS/grad", "{:.4f}"),
+    ("rhat_max", "max R-hat", "{:.3f}"),
+    ("divergences", "divergences", "{:.0f}"),
+]
+
+
+def _status(group: pd.DataFrame) -> str:
+    counts = group["status"].value_counts()
+    if list(counts.index) == ["ok"]:
+        flags = sorted({f for v in group.get("flags", pd.Series(dtype=str)).dropna() for f in str(v).split(",") if f})
+        return "ok" + (f" ({', '.join(flags)})" if flags else "")
+    parts = [f"{s} {n}/{len(group)}" for s, n in counts.items()]
+    return "; ".join(parts)
+
+
+def _error(group: pd.DataFrame) -> str:
+    errors = group.loc[group["status"] != "ok", "error"].dropna()
+    if errors.empty:
+        return ""
+    first = str(errors.iloc[0]).strip().splitlines()[0] if str(errors.iloc[0]).strip() else ""
+    return first[:120]
+
+
+def summarise(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per model x size x backend: medians over the repeats that ran, status, first error."""
+    keys = ["model", "size", "backend"]
+    frame = frame.copy()
+    frame["size"] = frame["size"].fillna("")
+    rows = []
+    for key, group in frame.groupby(keys, sort=False, dropna=False):
+        ok = group[group["status"] == "ok"]
+        row = dict(zip(keys, key))
+        row["repeats"] = len(group)
+        for col, _, _ in SUMMARY_COLUMNS:
+            values = pd.to_numeric(ok[col], errors="coerce") if col in ok else pd.Series(dtype=float)
+            row[col] = float(np.median(values.dropna())) if values.notna().any() else math.nan
+        row["status"] = _status(group)
+        row["error"] = _error(group)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _fmt(value, fmt: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return fmt.format(value)
+
+
+def markdown_summary(frame: pd.DataFrame) -> str:
+    """The benchmark table: one row per model x backend (x size), medians over repeats."""
+    table = summarise(frame)
+    headers = ["model", "backend"] + [h for _, h, _ in SUMMARY_COLUMNS] + ["status"]
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    notes = []
+    for _, row in table.iterrows():
+        model = row["model"] + (f" ({row['size']})" if row["size"] else "")
+        cells = [model, row["backend"]] + [_fmt(row[c], f) for c, _, f in SUMMARY_COLUMNS] + [row["status"]]
+        lines.append("| " + " | ".join(cells) + " |")
+        if row["error"]:
+            notes.append(f"- {model} / {row['backend']}: {row['error']}")
+    out = "\n".join(lines)
+    if notes:
+        out += "\n\nNot ok:\n" + "\n".join(notes)
+    return out

@@ -1,0 +1,1 @@
+"""The ppl-harness model catalogue: one folder per model; see models/README.md for the contract."""

@@ -1,0 +1,56 @@
+"""Pieces several catalogue declarations share: fixed data sets and scipy log densities."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special, stats
+
+# Rubin (1981) Eight Schools: estimated treatment effects and their standard errors.
+EIGHT_SCHOOLS_Y = np.array([28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0])
+EIGHT_SCHOOLS_SIGMA = np.array([15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0])
+
+
+def eight_schools_data(rng: np.random.Generator | None = None) -> dict:
+    """Eight Schools data: J=8, y (J,), sigma (J,). ``rng`` is unused (the data are fixed)."""
+    return {"J": 8, "y": EIGHT_SCHOOLS_Y.copy(), "sigma": EIGHT_SCHOOLS_SIGMA.copy()}
+
+
+def normal_lpdf(x, loc, scale) -> float:
+    """Sum of Normal(loc, scale) log densities over all elements."""
+    return float(np.sum(stats.norm.logpdf(x, loc, scale)))
+
+
+def half_cauchy_lpdf(x, scale) -> float:
+    """Sum of HalfCauchy(scale) log densities over all elements."""
+    return float(np.sum(stats.halfcauchy.logpdf(x, scale=scale)))
+
+
+def lognormal_lpdf(x, mu, sigma) -> float:
+    """Sum of LogNormal(mu, sigma) log densities (mu, sigma of log x)."""
+    return float(np.sum(stats.lognorm.logpdf(x, s=sigma, scale=np.exp(mu))))
+
+
+def uniform_lpdf(x, lower, upper) -> float:
+    """Sum of Uniform(lower, upper) log densities."""
+    return float(np.sum(stats.uniform.logpdf(x, loc=lower, scale=upper - lower)))
+
+
+def bernoulli_logit_lpmf(y, logits) -> float:
+    """Sum of Bernoulli(logit^-1(logits)) log masses, computed stably (log_expit)."""
+    y, logits = np.asarray(y), np.asarray(logits)
+    return float(np.sum(np.where(y == 1, special.log_expit(logits), special.log_expit(-logits))))
+
+
+def two_groups_data(rng: np.random.Generator, n_a: int = 1000, n_b: int = 200) -> dict:
+    """Two groups with unit noise: a (n_a points, true mean 0) then b (n_b points, true mean 2).
+
+    N = n_a + n_b, x (N,) float, group (N,) int64 (0 for a, 1 for b).
+    """
+    x = np.concatenate([rng.normal(0.0, 1.0, n_a), rng.normal(2.0, 1.0, n_b)])
+    group = np.concatenate([np.zeros(n_a, dtype=np.int64), np.ones(n_b, dtype=np.int64)])
+    return {"N": n_a + n_b, "x": x, "group": group}
+
+
+def two_groups_stan_data(data: dict) -> dict:
+    """The two-groups data for Stan: group indices 1-based."""
+    return {**data, "group": np.asarray(data["group"], dtype=np.int64) + 1}
