@@ -1,0 +1,10 @@
+"""Normal mean with known unit noise, in PyMC."""
+
+import pymc as pm
+
+
+def build(data) -> pm.Model:
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0.0, 10.0)
+        pm.Normal("x", mu, 1.0, observed=data["x"])
+    return model

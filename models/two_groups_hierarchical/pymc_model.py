@@ -1,0 +1,11 @@
+"""Two groups, partial pooling, in PyMC."""
+
+import pymc as pm
+
+
+def build(data) -> pm.Model:
+    with pm.Model() as model:
+        mu_glob = pm.Normal("mu_glob", 1.0, 0.1)
+        mu = pm.Normal("mu", mu_glob, 0.1, shape=2)
+        pm.Normal("x", mu[data["group"]], 1.0, observed=data["x"])
+    return model
