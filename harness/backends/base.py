@@ -18,6 +18,9 @@ and these functions (the library is imported inside them):
 and optionally
 
     sample_batch(compiled, datasets, settings, seeds) -> list[Fit]   many data sets in one call (SBC)
+    gradient_fn(spec, data, point) -> Callable[[], Any]   the sampler's log density + gradient at a
+                                                    fixed point, as a zero-argument closure (micro-benchmarks)
+    prior_draws(spec, data, n, seed) -> dict        n draws {name: (n, *shape)} from the backend's own prior
     unavailable_reason() -> str | None             extra availability check beyond REQUIRES
     describe() -> str                               one line for ``harness list`` (e.g. the driver)
 

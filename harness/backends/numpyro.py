@@ -263,3 +263,38 @@ def log_density(spec: ModelSpec, data: Data, points: list[dict]) -> np.ndarray:
         params = {k: jnp.asarray(v, dtype=jnp.float64) for k, v in point.items()}
         out.append(float(numpyro_log_density(model, (full,), {}, params)[0]))
     return np.array(out)
+
+
+def gradient_fn(spec: ModelSpec, data: Data, point: dict):
+    """Zero-argument closure: the sampler's potential and its gradient at ``point`` (unconstrained)."""
+    _configure_jax()
+    import jax
+    import jax.numpy as jnp
+    from numpyro.infer.util import initialize_model, init_to_value
+
+    model = implementation(spec.name, FAMILY).model
+    arrays, static = split_data(data)
+    full = {**static, **arrays}
+    values = {k: jnp.asarray(v, dtype=jnp.float64) for k, v in point.items()}
+    info = initialize_model(jax.random.PRNGKey(0), model, model_args=(full,), init_strategy=init_to_value(values=values))
+    grad = jax.jit(jax.value_and_grad(info.potential_fn))
+    z = info.param_info.z
+    jax.block_until_ready(grad(z))
+
+    def evaluate():
+        return jax.block_until_ready(grad(z))
+
+    return evaluate
+
+
+def prior_draws(spec: ModelSpec, data: Data, n: int, seed: int) -> dict[str, np.ndarray]:
+    """``n`` draws of the free parameters from the backend's own prior: {name: (n, *shape)}."""
+    _configure_jax()
+    import jax
+    from numpyro.infer import Predictive
+
+    model = implementation(spec.name, FAMILY).model
+    arrays, static = split_data(data)
+    names = [p.name for p in spec.params]
+    draws = Predictive(model, num_samples=n, return_sites=names)(jax.random.PRNGKey(seed), {**static, **arrays})
+    return {k: np.asarray(draws[k], dtype=np.float64) for k in names}

@@ -111,3 +111,33 @@ def log_density(spec: ModelSpec, data: Data, points: list[dict]) -> np.ndarray:
     model = remove_value_transforms(implementation(spec.name, FAMILY).build(data))
     logp = model.compile_logp(jacobian=False)
     return np.array([float(logp({k: np.asarray(v, dtype=np.float64) for k, v in p.items()})) for p in points])
+
+
+def gradient_fn(spec: ModelSpec, data: Data, point: dict):
+    """Zero-argument closure: the log density and gradient NUTS evaluates (unconstrained) at ``point``."""
+    model = implementation(spec.name, FAMILY).build(data)
+    fn = model.logp_dlogp_function(ravel_inputs=True)
+    fn.set_extra_values({})
+    constrained = {k: np.asarray(v, dtype=np.float64) for k, v in point.items()}
+    unconstrained = {}
+    for rv in model.free_RVs:
+        value = constrained[rv.name]
+        transform = model.rvs_to_transforms.get(rv)
+        name = model.rvs_to_values[rv].name
+        unconstrained[name] = transform.forward(value, *rv.owner.inputs).eval() if transform is not None else value
+    x = np.concatenate([np.ravel(unconstrained[v.name]) for v in fn._grad_vars])
+
+    def evaluate():
+        return fn(x)
+
+    return evaluate
+
+
+def prior_draws(spec: ModelSpec, data: Data, n: int, seed: int) -> dict[str, np.ndarray]:
+    """``n`` draws of the free parameters from PyMC's own prior (forward sampling): {name: (n, *shape)}."""
+    import pymc as pm
+
+    names = [p.name for p in spec.params]
+    with implementation(spec.name, FAMILY).build(data):
+        idata = pm.sample_prior_predictive(draws=n, var_names=names, random_seed=seed)
+    return {k: idata.prior[k].values[0].astype(np.float64) for k in names}

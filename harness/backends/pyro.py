@@ -165,3 +165,37 @@ def log_density(spec: ModelSpec, data: Data, points: list[dict]) -> np.ndarray:
         trace = pyro.poutine.trace(pyro.poutine.condition(model, data=params)).get_trace(tdata)
         out.append(float(trace.log_prob_sum()))
     return np.array(out)
+
+
+def gradient_fn(spec: ModelSpec, data: Data, point: dict):
+    """Zero-argument closure: the potential NUTS evaluates (unconstrained, JIT as configured) and its gradient."""
+    import torch
+    from pyro.infer.mcmc.util import initialize_model
+    from pyro.ops.integrator import potential_grad
+
+    torch.set_default_dtype(torch.float64)
+    model = implementation(spec.name, FAMILY).model
+    tdata = to_torch(data)
+    _, potential_fn, transforms, _ = initialize_model(model, model_args=(tdata,), jit_compile=JIT, skip_jit_warnings=True)
+    z = {k: transforms[k](torch.as_tensor(np.asarray(v, dtype=np.float64))) for k, v in point.items()}
+    potential_grad(potential_fn, z)  # first call traces the JIT
+
+    def evaluate():
+        return potential_grad(potential_fn, z)
+
+    return evaluate
+
+
+def prior_draws(spec: ModelSpec, data: Data, n: int, seed: int) -> dict[str, np.ndarray]:
+    """``n`` draws of the free parameters from Pyro's own prior: {name: (n, *shape)}."""
+    import pyro
+    import torch
+    from pyro.infer import Predictive
+
+    torch.set_default_dtype(torch.float64)
+    pyro.set_rng_seed(seed)
+    names = [p.name for p in spec.params]
+    model = implementation(spec.name, FAMILY).model
+    draws = Predictive(model, num_samples=n, return_sites=names)(to_torch(data))
+    return {k: draws[k].detach().cpu().numpy().astype(np.float64).reshape((n,) + tuple(
+        p.resolve_shape(data))) for p in spec.params for k in [p.name]}

@@ -283,3 +283,20 @@ def log_density(spec: ModelSpec, data: Data, points: list[dict]) -> np.ndarray:
         )
     model = _pystan_compile(spec, data).handle["model"]
     return np.array([model.log_prob(model.unconstrain_pars(as_stan(p)), adjust_transform=False) for p in points])
+
+
+def gradient_fn(spec: ModelSpec, data: Data, point: dict):
+    """Zero-argument closure: Stan's log density gradient at ``point`` (unconstrained, with Jacobian).
+
+    With the PyStan driver every call is an HTTP round trip to httpstan, which dominates the time of
+    a small model; the cmdstanpy driver has no per-call gradient API and is not supported here.
+    """
+    if driver() != "pystan":
+        raise NotImplementedError("per-call gradients need the pystan driver")
+    model = _pystan_compile(spec, data).handle["model"]
+    u = model.unconstrain_pars({k: np.asarray(v).tolist() for k, v in point.items()})
+
+    def evaluate():
+        return model.grad_log_prob(u)
+
+    return evaluate
