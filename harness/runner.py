@@ -50,6 +50,7 @@ class RunPlan:
     root_seed: int = 0
     sizes: list[dict] = field(default_factory=list)
     timeout_s: float = DEFAULT_TIMEOUT_S
+    equivalence: bool = True
 
 
 def cell_seed(root_seed: int, model: str, size_label: str, repeat: int) -> int:
@@ -178,7 +179,26 @@ def run(plan: RunPlan, out_dir: Path, progress: bool = True, command: list[str] 
         bar.set_postfix_str(f"{cell.model} {cell.backend} r{cell.repeat}")
         store.add(_run_worker(cell, plan, logs))
     bar.close()
+    if plan.equivalence:
+        run_equivalence(plan, out_dir)
     return out_dir
+
+
+def run_equivalence(plan: RunPlan, out_dir: Path) -> None:
+    """Log-density equivalence of the run's models x backends, in its own process, into equivalence.csv.
+
+    A failure here is logged and leaves no table; it never loses the benchmark records.
+    """
+    cmd = [sys.executable, "-m", "harness.equivalence", "--models", ",".join(plan.models),
+           "--backends", ",".join(plan.backends), "--out", str(Path(out_dir).resolve() / "equivalence.csv")]
+    with tempfile.TemporaryDirectory(prefix="ppl-harness-eq-") as tmp, \
+            open(out_dir / "logs" / "equivalence.log", "w") as log:
+        env = worker_env(plan.settings.cores, "cpu")
+        env["TMPDIR"] = tmp
+        try:
+            subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp, timeout=plan.timeout_s)
+        except subprocess.TimeoutExpired:
+            log.write(f"\nequivalence check timed out after {plan.timeout_s:.0f} s\n")
 
 
 def summary(run_dir: Path):

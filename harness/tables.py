@@ -41,9 +41,15 @@ def _error(group: pd.DataFrame) -> str:
 
 def summarise(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per model x size x backend: medians over the repeats that ran, status, first error."""
+    from harness.backends import REGISTRY
+
     keys = ["model", "size", "backend"]
     frame = frame.copy()
     frame["size"] = frame["size"].fillna("")
+    order = {name: i for i, name in enumerate(REGISTRY)}
+    frame["_backend_order"] = frame["backend"].map(lambda b: order.get(b, len(order)))
+    frame["_data_size"] = pd.to_numeric(frame.get("data_size"), errors="coerce")
+    frame = frame.sort_values(["model", "_data_size", "_backend_order"], kind="stable", na_position="first")
     rows = []
     for key, group in frame.groupby(keys, sort=False, dropna=False):
         ok = group[group["status"] == "ok"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 from types import ModuleType
 
 from harness.errors import HarnessInputError
@@ -19,6 +20,12 @@ REGISTRY: dict[str, str] = {
     "pyro": "harness.backends.pyro",
     "stan": "harness.backends.stan",
 }
+
+# Extra backends without editing this file: PPL_HARNESS_EXTRA_BACKENDS="name=package.module,..."
+# (plugins, and the deliberately broken backends of the test suite).
+for _entry in filter(None, os.environ.get("PPL_HARNESS_EXTRA_BACKENDS", "").split(",")):
+    _name, _, _module = _entry.partition("=")
+    REGISTRY[_name.strip()] = _module.strip()
 
 # the four reference implementations every model must have; the rest are sampler variants
 CORE_BACKENDS = ("pymc", "numpyro", "pyro", "stan")

@@ -22,6 +22,22 @@ REQUIRES = ("pymc",)
 DEVICES = ("cpu",)
 
 
+def _link_system_blas() -> None:
+    """pip-installed pytensor finds no BLAS in system library dirs and falls back to slow loops.
+
+    When the user has not configured pytensor, point it at a system OpenBLAS (Debian:
+    libopenblas-dev) if one exists. Must run before pytensor is imported; recorded per run.
+    """
+    import ctypes.util
+
+    if "blas__ldflags" not in os.environ.get("PYTENSOR_FLAGS", "") and ctypes.util.find_library("openblas"):
+        flags = os.environ.get("PYTENSOR_FLAGS", "")
+        os.environ["PYTENSOR_FLAGS"] = ",".join(filter(None, [flags, "blas__ldflags=-lopenblas"]))
+
+
+_link_system_blas()
+
+
 def versions() -> dict[str, str]:
     import pymc
     import pytensor
@@ -41,7 +57,10 @@ def compile(spec: ModelSpec, data: Data, settings) -> Compiled:
     start = time.perf_counter()
     model = implementation(spec.name, FAMILY).build(data)
     handle = {"spec": spec, "model": model, "data": data}
-    return Compiled(handle, time.perf_counter() - start, cache_hit=None, info={"chain_method": "sequential"})
+    import pytensor
+
+    info = {"chain_method": "sequential", "blas": pytensor.config.blas__ldflags or "none (slow fallback)"}
+    return Compiled(handle, time.perf_counter() - start, cache_hit=None, info=info)
 
 
 class _PhaseClock:

@@ -49,6 +49,8 @@ def configure(parser) -> None:
                         help="data size of size-scalable models; repeat the option for a sweep")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="seconds per cell before it is killed")
     parser.add_argument("--out", type=Path, help="run directory (default: results/runs/<UTC time>)")
+    parser.add_argument("--no-equivalence", action="store_true",
+                        help="skip the log-density equivalence check written to equivalence.csv")
     parser.add_argument("--no-progress", action="store_true")
 
 
@@ -61,10 +63,21 @@ def command(args) -> int:
         root_seed=args.seed,
         sizes=[parse_size(s) for s in args.size],
         timeout_s=args.timeout,
+        equivalence=not args.no_equivalence,
     )
     out = args.out or default_run_dir()
     run(plan, out, progress=not args.no_progress, command=["python", "-m", "harness", *sys.argv[1:]])
     frame, _ = load_results(out)
     print(markdown_summary(frame))
+    eq = out / "equivalence.csv"
+    if eq.exists():
+        import pandas as pd
+
+        table = pd.read_csv(eq)
+        bad = table[table["status"] != "pass"]
+        print(f"\nlog-density equivalence: {len(table) - len(bad)}/{len(table)} model x backend pairs agree"
+              + ("" if bad.empty else "; NOT EQUIVALENT: " + ", ".join(f"{r.model}: {r.a} vs {r.b}" for r in bad.itertuples())))
+    elif not args.no_equivalence:
+        print(f"\nlog-density equivalence: no result (see {out / 'logs' / 'equivalence.log'})")
     print(f"\nresults: {out}")
     return 0

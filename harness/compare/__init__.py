@@ -1,0 +1,1 @@
+"""``python -m harness compare BASELINE NEW``: the CI regression gate (see ``core`` and ``stats``)."""

@@ -1,0 +1,68 @@
+"""The quick suite of the regression gate, defined once: ``python -m harness.compare.quick OUT``.
+
+It runs ``QUICK_SUITE`` with ``python -m harness run`` into OUT and, unless the runner already wrote
+one, the log-density equivalence check into ``OUT/equivalence.csv``. The committed baseline
+``results/baselines/quick`` was made with ``python -m harness.compare.quick results/baselines/quick
+--no-logs``; ``nox -s regression`` runs it again and compares the two with ``harness compare``.
+
+Six repeats per cell: the smallest number with which the gate's Mann-Whitney U test can reach
+p < 0.002 (see ``harness.compare.stats``). Pyro is left out: it is 30-100x slower than the others
+and would make the suite take most of an hour. About 5 minutes on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+QUICK_SUITE = {
+    "models": ["eight_schools_noncentered", "normal_mean"],
+    "backends": ["numpyro", "stan", "pymc"],
+    "chains": 2,
+    "warmup": 300,
+    "draws": 300,
+    "repeats": 6,
+    "seed": 0,
+}
+
+
+def run_argv(out: Path, suite: dict = QUICK_SUITE) -> list[str]:
+    """``harness`` CLI arguments that run the suite into ``out``."""
+    return ["run", "--models", ",".join(suite["models"]), "--backends", ",".join(suite["backends"]),
+            "--chains", str(suite["chains"]), "--warmup", str(suite["warmup"]), "--draws", str(suite["draws"]),
+            "--repeats", str(suite["repeats"]), "--seed", str(suite["seed"]), "--out", str(out)]
+
+
+def equivalence_argv(out: Path, suite: dict = QUICK_SUITE) -> list[str]:
+    return [sys.executable, "-m", "harness.equivalence", "--models", ",".join(suite["models"]),
+            "--backends", ",".join(suite["backends"]), "--out", str(out / "equivalence.csv")]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m harness.compare.quick", description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=Path, help="run directory to create")
+    parser.add_argument("--no-logs", action="store_true", help="delete OUT/logs afterwards (for a committed baseline)")
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args(argv)
+    if args.out.exists() and any(args.out.iterdir()):
+        print(f"error: {args.out} exists and is not empty", file=sys.stderr)
+        return 2
+    from harness.cli import main as cli_main
+    from harness.threads import worker_env
+
+    rc = cli_main(run_argv(args.out) + (["--no-progress"] if args.no_progress else []))
+    if rc != 0:
+        return rc
+    if not (args.out / "equivalence.csv").exists():
+        # the equivalence step exits 1 when a pair disagrees: that is a result, compared by `harness compare`
+        subprocess.run(equivalence_argv(args.out), env=worker_env(1, "cpu"), check=False)
+    if args.no_logs:
+        shutil.rmtree(args.out / "logs", ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

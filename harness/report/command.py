@@ -1,0 +1,47 @@
+"""``python -m harness report RESULTS_DIR``: HTML report (figures embedded) + Markdown summary.
+
+Writes ``<out>/report.html`` and ``<out>/report.md`` (default ``<RESULTS_DIR>/report/``), prints the
+Markdown, and appends it to ``$GITHUB_STEP_SUMMARY`` when that is set (a CI job summary).
+
+SBC verdicts and ECDF figures come from ``--sbc DIR`` (repeatable), else from ``<RESULTS_DIR>/sbc/``
+and every ``results/sbc/<stamp>/`` (the newest directory wins where several cover one model x
+backend). Without any, the report says "no SBC results".
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from harness.report.inputs import SBC_ROOT, load_sbc_many, sbc_dirs, sbc_in_run
+from harness.report.render import ReportInputs, write_report
+
+
+def configure(parser) -> None:
+    parser.add_argument("results_dir", type=Path, metavar="RESULTS_DIR", help="a run directory of `harness run`")
+    parser.add_argument("--sbc", type=Path, action="append", default=[], metavar="SBC_DIR",
+                        help=f"SBC output directory (repeatable; default: <RESULTS_DIR>/sbc and every {SBC_ROOT}/<stamp>)")
+    parser.add_argument("--no-sbc", action="store_true", help="leave SBC results out")
+    parser.add_argument("--out", type=Path, help="output directory (default: RESULTS_DIR/report)")
+    parser.add_argument("--job-summary", type=Path, default=os.environ.get("GITHUB_STEP_SUMMARY") or None,
+                        help="append the Markdown to this file (default: $GITHUB_STEP_SUMMARY when set)")
+
+
+def default_sbc_dirs(results_dir: Path) -> list[Path]:
+    found = sbc_dirs(SBC_ROOT)
+    inside = sbc_in_run(results_dir)
+    return found + ([inside] if inside else [])
+
+
+def command(args) -> int:
+    dirs = [] if args.no_sbc else (list(args.sbc) or default_sbc_dirs(args.results_dir))
+    sbc = load_sbc_many(dirs) if dirs else None
+    inputs = ReportInputs.load(args.results_dir, sbc=sbc, sbc_dirs=dirs)
+    out = args.out or (Path(args.results_dir) if Path(args.results_dir).is_dir() else Path(args.results_dir).parent) / "report"
+    html_path, md_path, md = write_report(inputs, out)
+    print(md)
+    if args.job_summary:
+        with open(args.job_summary, "a", encoding="utf-8") as fh:
+            fh.write(md + "\n")
+    print(f"report: {html_path}\nsummary: {md_path}")
+    return 0

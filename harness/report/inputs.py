@@ -1,0 +1,205 @@
+"""Reading what a report, a comparison or a recommendation is made from.
+
+* benchmark run directories (``harness.results.load_results``), optionally with ``equivalence.csv``;
+* SBC directories ``results/sbc/<stamp>/`` with ``summary.csv``, ``figures/<model>__<backend>.png``
+  and ``manifest.json`` (written by ``python -m harness sbc``).
+
+Every optional input may be absent: the loaders then return ``None`` (or an empty table) and the
+callers say so. Input that exists but cannot be read raises ``ResultsError``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from harness.results import ResultsError, load_results
+
+RESULTS_ROOT = Path("results")
+SBC_ROOT = RESULTS_ROOT / "sbc"
+EQUIVALENCE_FILE = "equivalence.csv"
+EQUIVALENCE_COLUMNS = ("model", "a", "b", "status")
+SBC_COLUMNS = ("model", "backend", "verdict")
+REFERENCE = "reference"  # harness.equivalence.REFERENCE, the scipy reference density
+
+# "clean diagnostics" thresholds (the same as the worker's flags)
+RHAT_MAX = 1.01
+ESS_MIN = 100
+
+
+def _read_csv(path: Path, required: tuple[str, ...], what: str) -> pd.DataFrame:
+    try:
+        table = pd.read_csv(path, keep_default_na=True)
+    except Exception as err:  # pandas raises several parser error types
+        raise ResultsError(f"{what} {path} is not a readable CSV table: {err}") from err
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise ResultsError(f"{what} {path} lacks columns {missing}")
+    return table
+
+
+# ---------------------------------------------------------------- benchmark runs
+
+
+def load_run(path: str | Path) -> tuple[pd.DataFrame, dict]:
+    """(tidy table, manifest) with ``size`` as text ('' for fixed-size models) and numeric columns numeric."""
+    frame, manifest = load_results(path)
+    frame = frame.copy()
+    frame["size"] = frame["size"].fillna("").astype(str)
+    if "device" not in frame or frame["device"].isna().all():
+        frame["device"] = (manifest.get("settings") or {}).get("device", "cpu")
+    frame["device"] = frame["device"].fillna("cpu").astype(str)
+    for col in ("compile_s", "warmup_s", "sampling_s", "total_s", "ess_bulk_min", "ess_tail_min", "ess_per_s",
+                "ess_per_s_total", "ess_per_grad", "rhat_max", "divergences", "n_grad", "n_grad_warmup",
+                "data_size", "repeat", "seed", "chains"):
+        if col in frame:
+            frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    frame["error"] = frame["error"].fillna("").astype(str)
+    return frame, manifest
+
+
+def run_root(path: str | Path) -> Path:
+    path = Path(path)
+    return path if path.is_dir() else path.parent
+
+
+def load_equivalence(run_dir: str | Path) -> pd.DataFrame | None:
+    """``<run>/equivalence.csv`` (columns model, a, b, max_abs_diff, tolerance, status, error) or None."""
+    path = run_root(run_dir) / EQUIVALENCE_FILE
+    if not path.exists():
+        return None
+    table = _read_csv(path, EQUIVALENCE_COLUMNS, "equivalence table")
+    table["error"] = table["error"].fillna("").astype(str) if "error" in table else ""
+    return table
+
+
+def equivalence_verdicts(table: pd.DataFrame | None) -> dict[tuple[str, str], tuple[str, str]]:
+    """{(model, backend): ('pass' | 'fail', detail)} from an equivalence table.
+
+    A backend passes when its log density agrees with the scipy reference (the pair
+    backend-reference). Unlike ``harness.equivalence.backend_verdicts`` one broken backend does not
+    fail every other backend of the model through their pairs with it. Without a reference pair the
+    verdict falls back to "every pair with this backend passed".
+    """
+    out: dict[tuple[str, str], tuple[str, str]] = {}
+    if table is None or table.empty:
+        return out
+    for model, group in table.groupby("model", sort=False):
+        names = sorted((set(group["a"]) | set(group["b"])) - {REFERENCE})
+        for name in names:
+            ref = group[((group["a"] == name) & (group["b"] == REFERENCE)) | ((group["b"] == name) & (group["a"] == REFERENCE))]
+            rows = ref if not ref.empty else group[(group["a"] == name) | (group["b"] == name)]
+            bad = rows[rows["status"] != "pass"]
+            if bad.empty:
+                out[(model, name)] = ("pass", "agrees with the reference log density" if not ref.empty else "all pairs agree")
+            else:
+                row = bad.iloc[0]
+                other = row["b"] if row["a"] == name else row["a"]
+                if str(row.get("error", "")).strip():
+                    detail = f"{row['status']} against {other}: {first_line(row['error'])}"
+                else:
+                    detail = (f"{row['status']} against {other}: max |diff| {_num(row.get('max_abs_diff'))} "
+                              f"> tolerance {_num(row.get('tolerance'))}")
+                out[(model, name)] = ("fail", detail)
+    return out
+
+
+# ---------------------------------------------------------------- SBC
+
+
+def sbc_dirs(root: Path = SBC_ROOT) -> list[Path]:
+    """SBC output directories under ``root`` (those with a summary.csv), oldest first by name (a UTC stamp)."""
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if (p / "summary.csv").is_file())
+
+
+def load_sbc(sbc_dir: str | Path) -> pd.DataFrame:
+    """One SBC directory's summary.csv, with a ``sbc_dir`` column; ResultsError when unreadable."""
+    sbc_dir = Path(sbc_dir)
+    if not sbc_dir.exists():
+        raise ResultsError(f"SBC directory {str(sbc_dir)!r} does not exist")
+    path = sbc_dir / "summary.csv" if sbc_dir.is_dir() else sbc_dir
+    if not path.is_file():
+        raise ResultsError(f"{str(sbc_dir)!r} is not an SBC output directory (no summary.csv)")
+    table = _read_csv(path, SBC_COLUMNS, "SBC summary")
+    table["verdict"] = table["verdict"].fillna("inconclusive").astype(str).str.strip().str.lower()
+    table["sbc_dir"] = str(path.parent)
+    return table
+
+
+def load_sbc_many(dirs: list[Path]) -> pd.DataFrame | None:
+    """Merged SBC summaries; where several cover one model x backend, the last directory given wins."""
+    tables = [load_sbc(d) for d in dirs]
+    if not tables:
+        return None
+    merged = pd.concat(tables, ignore_index=True)
+    return merged.drop_duplicates(["model", "backend"], keep="last").reset_index(drop=True)
+
+
+def sbc_in_run(run_dir: str | Path) -> Path | None:
+    """An SBC directory stored inside a run directory (``<run>/sbc/summary.csv``), if any."""
+    candidate = run_root(run_dir) / "sbc"
+    return candidate if (candidate / "summary.csv").is_file() else None
+
+
+def sbc_figure(row: pd.Series) -> Path | None:
+    """The ECDF figure of one SBC summary row, if it exists."""
+    path = Path(row["sbc_dir"]) / "figures" / f"{row['model']}__{row['backend']}.png"
+    return path if path.is_file() else None
+
+
+def sbc_verdicts(table: pd.DataFrame | None) -> dict[tuple[str, str], pd.Series]:
+    if table is None:
+        return {}
+    return {(r["model"], r["backend"]): r for _, r in table.iterrows()}
+
+
+# ---------------------------------------------------------------- small helpers
+
+
+def first_line(text, width: int = 160) -> str:
+    text = "" if text is None or (isinstance(text, float) and math.isnan(text)) else str(text)
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    return lines[0][:width] if lines else ""
+
+
+def _num(value) -> str:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return "-"
+    return "-" if math.isnan(v) else f"{v:.3g}"
+
+
+def median(values) -> float:
+    arr = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce").dropna(), dtype=float)
+    return float(np.median(arr)) if arr.size else math.nan
+
+
+def diagnostics_problems(rows: pd.DataFrame) -> list[str]:
+    """Why the ok rows of one model x backend do not have clean diagnostics (empty list: clean)."""
+    problems = []
+    div = pd.to_numeric(rows["divergences"], errors="coerce").fillna(0)
+    if (div > 0).any():
+        problems.append(f"{int(div.sum())} divergent transitions in {int((div > 0).sum())}/{len(rows)} runs")
+    chains = pd.to_numeric(rows.get("chains", pd.Series(dtype=float)), errors="coerce")
+    rhat = pd.to_numeric(rows["rhat_max"], errors="coerce")
+    multi = chains.fillna(2) > 1
+    if (rhat[multi] > RHAT_MAX).any():
+        problems.append(f"max R-hat {rhat[multi].max():.3f} > {RHAT_MAX}")
+    ess = pd.to_numeric(rows["ess_bulk_min"], errors="coerce")
+    if (ess < ESS_MIN).any() or ess.isna().any():
+        problems.append(f"min bulk ESS {ess.min():.0f} < {ESS_MIN}")
+    return problems
+
+
+def manifest_of(path: Path) -> dict:
+    try:
+        return json.loads((Path(path) / "manifest.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}

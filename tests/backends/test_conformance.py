@@ -1,0 +1,105 @@
+"""One conformance suite that every registered backend must pass (parametrised over the registry).
+
+A new backend module added to ``harness.backends.REGISTRY`` is tested here automatically.
+"""
+
+import numpy as np
+import pytest
+
+from harness.backends import REGISTRY, availability, load_module
+from harness.backends.base import Compiled, Fit
+from harness.catalogue import get_model
+from harness.settings import SamplerSettings
+
+REAL = [n for n in REGISTRY if load_module(n).FAMILY != "fake"]
+SETTINGS = SamplerSettings(chains=2, warmup=150, draws=100)
+_fits: dict = {}
+
+
+def backend_or_skip(name):
+    why = availability()[name]
+    if why:
+        pytest.skip(f"{name} unavailable here: {why}")
+    return load_module(name)
+
+
+def fit_of(name, model, seed):
+    key = (name, model, seed)
+    if key not in _fits:
+        backend = backend_or_skip(name)
+        spec = get_model(model)
+        data = spec.data()
+        compiled = backend.compile(spec, data, SETTINGS)
+        _fits[key] = (compiled, backend.sample(compiled, data, SETTINGS, seed))
+    return _fits[key]
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_module_declares_the_protocol(name):
+    module = load_module(name)
+    assert module.NAME == name
+    assert module.FAMILY in ("pymc", "numpyro", "pyro", "stan")
+    assert set(module.DEVICES) <= {"cpu", "gpu"} and "cpu" in module.DEVICES
+    for fn in ("versions", "compile", "sample", "log_density"):
+        assert callable(getattr(module, fn)), fn
+    if "gpu" in module.DEVICES:
+        assert callable(module.gpu_available)
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_fit_has_the_contract_shapes(name):
+    compiled, fit = fit_of(name, "eight_schools_noncentered", 7)
+    spec, data = get_model("eight_schools_noncentered"), get_model("eight_schools_noncentered").data()
+    assert isinstance(compiled, Compiled) and isinstance(fit, Fit)
+    assert set(fit.draws) == {p.name for p in spec.params}
+    for p in spec.params:
+        assert fit.draws[p.name].shape == (SETTINGS.chains, SETTINGS.draws) + p.resolve_shape(data)
+        assert np.all(np.isfinite(fit.draws[p.name]))
+    assert np.all(fit.draws["tau"] > 0)
+    assert fit.diverging.shape == fit.n_steps.shape == (SETTINGS.chains, SETTINGS.draws)
+    assert np.all(fit.n_steps >= 1) and np.all(fit.n_steps <= 2 ** SETTINGS.max_treedepth)
+    assert fit.warmup_s > 0 and fit.sampling_s > 0 and compiled.compile_s >= 0
+    assert "chain_method" in {**compiled.info, **fit.info}
+    assert load_module(name).versions()
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_same_seed_same_draws_other_seed_other_draws(name):
+    compiled, first = fit_of(name, "eight_schools_noncentered", 7)
+    spec = get_model("eight_schools_noncentered")
+    backend = load_module(name)
+    again = backend.sample(compiled, spec.data(), SETTINGS, 7)
+    other = backend.sample(compiled, spec.data(), SETTINGS, 8)
+    np.testing.assert_array_equal(first.draws["mu"], again.draws["mu"])
+    assert not np.array_equal(first.draws["mu"], other.draws["mu"])
+    # chains of one run are not copies of each other
+    assert not np.array_equal(first.draws["mu"][0], first.draws["mu"][1])
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_posterior_mean_of_a_conjugate_model(name):
+    """normal_mean has a closed-form posterior; the sampler's mean must be within MCMC error."""
+    import arviz as az
+
+    _, fit = fit_of(name, "normal_mean", 3)
+    data = get_model("normal_mean").data()
+    precision = 1 / 100 + data["x"].size
+    exact_mean, exact_sd = data["x"].sum() / precision, precision ** -0.5
+    mu = fit.draws["mu"]
+    mcse = float(az.mcse(az.from_dict(posterior={"mu": mu}))["mu"])
+    assert abs(mu.mean() - exact_mean) < 5 * mcse  # fails for a correct sampler with p < 1e-6
+    assert 0.7 * exact_sd < mu.std() < 1.3 * exact_sd
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_gradient_and_prior_hooks(name):
+    backend = backend_or_skip(name)
+    spec = get_model("eight_schools_noncentered")
+    data = spec.data()
+    point = spec.sample_prior(np.random.default_rng(0), data)
+    if hasattr(backend, "gradient_fn"):
+        evaluate = backend.gradient_fn(spec, data, point)
+        evaluate()
+    if hasattr(backend, "prior_draws"):
+        draws = backend.prior_draws(spec, data, 50, 1)
+        assert draws["theta_trans"].shape == (50, 8)

@@ -1,0 +1,23 @@
+"""Shared test set-up: the fake backends are registered for this process and its workers."""
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+FAKE_BACKENDS = {
+    "fake_exact": "tests.fakes.exact",
+    "fake_raise": "tests.fakes.broken_raise",
+    "fake_crash": "tests.fakes.broken_crash",
+    "fake_hang": "tests.fakes.broken_hang",
+    "fake_nan": "tests.fakes.broken_nan",
+    "fake_missing": "tests.fakes.missing",
+}
+
+# Set before harness.backends is imported anywhere, and inherited by worker processes.
+os.environ["PPL_HARNESS_EXTRA_BACKENDS"] = ",".join(f"{k}={v}" for k, v in FAKE_BACKENDS.items())
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+os.environ.setdefault("MPLBACKEND", "Agg")

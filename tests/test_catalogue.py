@@ -1,0 +1,90 @@
+"""Every catalogue entry honours the model contract (models/README.md)."""
+
+import numpy as np
+import pytest
+
+from harness.catalogue import (
+    IMPLEMENTATION_FILES, MODELS_DIR, UnknownModelError, get_model, implementation, model_names, stan_file,
+)
+
+MODELS = model_names()
+
+SEED_MODELS = {
+    "normal_mean", "two_groups_pooled", "two_groups_unpooled", "two_groups_hierarchical",
+    "eight_schools_centered", "eight_schools_noncentered", "eight_schools_uniform",
+    "errors_in_variables", "logistic_regression",
+}
+
+
+def test_catalogue_holds_the_seed_models():
+    assert SEED_MODELS <= set(MODELS)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_folder_has_declaration_and_four_implementations(name):
+    folder = MODELS_DIR / name
+    for family, filename in IMPLEMENTATION_FILES.items():
+        assert (folder / filename).is_file(), f"{name} lacks its {family} implementation {filename}"
+    assert get_model(name).name == name
+    assert callable(implementation(name, "pymc").build)
+    assert callable(implementation(name, "numpyro").model)
+    assert callable(implementation(name, "pyro").model)
+    assert "parameters" in stan_file(name).read_text()
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_prior_draws_have_declared_shapes(name):
+    spec = get_model(name)
+    data = spec.data()
+    draw = spec.sample_prior(np.random.default_rng(1), data)
+    assert set(draw) == {p.name for p in spec.params}
+    for p in spec.params:
+        assert np.shape(draw[p.name]) == p.resolve_shape(data), p.name
+        assert np.all(np.isfinite(draw[p.name]))
+        if p.support == "positive":
+            assert np.all(np.asarray(draw[p.name]) > 0)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_data_are_deterministic_and_simulate_keeps_structure(name):
+    spec = get_model(name)
+    a, b = spec.data(), spec.data()
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+    sim = spec.simulate(np.random.default_rng(2), spec.sample_prior(np.random.default_rng(3), a), a)
+    assert sim.keys() == a.keys()
+    assert set(spec.observed) <= set(a)
+    for k in a:
+        assert np.shape(sim[k]) == np.shape(a[k]), k
+        assert np.asarray(sim[k]).dtype.kind == np.asarray(a[k]).dtype.kind, k
+    changed = [k for k in spec.observed if not np.array_equal(sim[k], a[k])]
+    assert changed == list(spec.observed)
+    assert np.isfinite(spec.log_density(spec.sample_prior(np.random.default_rng(4), a), sim))
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_derived_quantities_broadcast_over_draws(name):
+    spec = get_model(name)
+    data = spec.data()
+    rng = np.random.default_rng(5)
+    draws = [[spec.sample_prior(rng, data) for _ in range(3)] for _ in range(2)]
+    stacked = {p.name: np.array([[d[p.name] for d in chain] for chain in draws]) for p in spec.params}
+    full = spec.with_derived(stacked, data)
+    for p in spec.derived:
+        assert full[p.name].shape == (2, 3) + p.resolve_shape(data)
+        one = spec.with_derived(draws[1][2], data)[p.name]
+        np.testing.assert_allclose(full[p.name][1, 2], one)
+
+
+def test_size_arguments_are_checked():
+    spec = get_model("logistic_regression")
+    data = spec.data(N=50, D=3)
+    assert data["X"].shape == (50, 3)
+    with pytest.raises(ValueError, match="valid: N, D|valid: D, N"):
+        spec.data(K=3)
+
+
+def test_unknown_model_lists_valid_names():
+    with pytest.raises(UnknownModelError, match="eight_schools_noncentered"):
+        get_model("eight_school")

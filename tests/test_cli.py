@@ -1,0 +1,40 @@
+"""The command line as a user meets it."""
+
+import subprocess
+import sys
+
+
+def harness(*args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_list_shows_models_backends_and_availability():
+    out = harness("list")
+    assert out.returncode == 0, out.stderr
+    for name in ("normal_mean", "eight_schools_uniform", "logistic_regression", "errors_in_variables"):
+        assert name in out.stdout
+    for name in ("pymc", "numpyro", "pyro", "stan"):
+        assert name in out.stdout
+    assert "fake_missing" in out.stdout and "unavailable: not installed: a_library_that_is_not_installed" in out.stdout
+    assert "driver:" in out.stdout  # which Stan driver would run
+
+
+def test_bad_input_exits_2_with_one_clear_line():
+    out = harness("run", "--models", "eight_school", "--no-progress")
+    assert out.returncode == 2
+    assert "unknown model 'eight_school'; valid models:" in out.stderr
+    assert "Traceback" not in out.stderr
+    out = harness("run", "--draws", "-5", "--no-progress")
+    assert out.returncode == 2 and "draws must be a positive integer" in out.stderr
+
+
+def test_run_prints_the_table_and_writes_results(tmp_path):
+    out = harness("run", "--models", "normal_mean", "--backends", "fake_exact,fake_raise", "--chains", "2",
+                  "--warmup", "10", "--draws", "100", "--repeats", "2", "--out", str(tmp_path / "r"),
+                  "--no-progress")
+    assert out.returncode == 0, out.stderr
+    assert "| model | backend | compile s |" in out.stdout
+    assert "| normal_mean (K=1000) | fake_exact |" in out.stdout
+    assert "failed 2/2" in out.stdout and "deliberate failure" in out.stdout
+    assert "log-density equivalence:" in out.stdout
+    assert (tmp_path / "r" / "results.csv").exists() and (tmp_path / "r" / "equivalence.csv").exists()
