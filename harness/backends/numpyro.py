@@ -62,11 +62,19 @@ def _cache_entries() -> int:
     return len(os.listdir(path)) if path and os.path.isdir(path) else 0
 
 
-def split_data(data: Data) -> tuple[dict, dict]:
-    """(arrays, static): numpy arrays become JAX arguments; Python scalars stay compile-time constants."""
-    import jax.numpy as jnp
+def jax_device(device: str = "cpu"):
+    """The JAX device for "cpu" or "gpu"; data placed there pins every computation to it."""
+    import jax
 
-    arrays = {k: jnp.asarray(v) for k, v in data.items() if isinstance(v, np.ndarray)}
+    return jax.devices("gpu" if device == "gpu" else "cpu")[0]
+
+
+def split_data(data: Data, device: str = "cpu") -> tuple[dict, dict]:
+    """(arrays, static): numpy arrays become JAX arguments on ``device``; Python scalars stay constants."""
+    import jax
+
+    target = jax_device(device)
+    arrays = {k: jax.device_put(v, target) for k, v in data.items() if isinstance(v, np.ndarray)}
     static = {k: v for k, v in data.items() if not isinstance(v, np.ndarray)}
     return arrays, static
 
@@ -115,11 +123,12 @@ def _phase_calls(n: int, chunk: int) -> list[int]:
     return [chunk] * (n // chunk) if chunk else [n]
 
 
-def _keys(seed: int, chains: int):
+def _keys(seed: int, chains: int, device: str = "cpu"):
     import jax
     import jax.numpy as jnp
 
-    return jnp.stack([jax.random.PRNGKey(s) for s in chain_seeds(seed, chains)])
+    keys = jnp.stack([jax.random.PRNGKey(s) for s in chain_seeds(seed, chains)])
+    return jax.device_put(keys, jax_device(device))
 
 
 def _build(init, advance, arrays, keys, settings) -> dict:
@@ -173,10 +182,10 @@ def compile(spec: ModelSpec, data: Data, settings) -> Compiled:
     start = time.perf_counter()
     entries_before = _cache_entries()
     model = implementation(spec.name, FAMILY).model
-    arrays, static = split_data(data)
+    arrays, static = split_data(data, settings.device)
     names = tuple(p.name for p in spec.params)
     init, advance = _programs(model, static, settings, names)
-    programs = _build(init, advance, arrays, _keys(0, settings.chains), settings)
+    programs = _build(init, advance, arrays, _keys(0, settings.chains, settings.device), settings)
     compile_s = time.perf_counter() - start
     handle = {"programs": programs, "functions": (init, advance), "static": static, "batched": {}}
     info = {
@@ -184,7 +193,8 @@ def compile(spec: ModelSpec, data: Data, settings) -> Compiled:
         "dtype": "float64",
         "jit": True,
         "loop_chunk": programs["chunk"],
-        "platform": jax.devices()[0].platform,
+        "platform": jax_device(settings.device).platform,
+        "device_kind": jax_device(settings.device).device_kind,
     }
     return Compiled(handle, compile_s, cache_hit=_cache_entries() == entries_before, info=info)
 
@@ -207,9 +217,10 @@ def _to_fit(draws, diverging, num_steps, n_warm, warmup_s, sampling_s) -> Fit:
 
 def sample(compiled: Compiled, data: Data, settings, seed: int) -> Fit:
     """One vectorised multi-chain run; each phase ends in block_until_ready before the clock is read."""
-    arrays, static = split_data(data)
+    arrays, static = split_data(data, settings.device)
     _check_static(compiled, static)
-    result = _run(compiled.handle["programs"], arrays, _keys(seed, settings.chains), settings, draw_axis=1)
+    keys = _keys(seed, settings.chains, settings.device)
+    result = _run(compiled.handle["programs"], arrays, keys, settings, draw_axis=1)
     return _to_fit(*result)
 
 
@@ -222,11 +233,11 @@ def sample_batch(compiled: Compiled, datasets: list[Data], settings, seeds: list
     import jax
     import jax.numpy as jnp
 
-    split = [split_data(d) for d in datasets]
+    split = [split_data(d, settings.device) for d in datasets]
     for _, static in split:
         _check_static(compiled, static)
     arrays = jax.tree.map(lambda *xs: jnp.stack(xs), *[a for a, _ in split])
-    keys = jnp.stack([_keys(s, settings.chains) for s in seeds])
+    keys = jnp.stack([_keys(s, settings.chains, settings.device) for s in seeds])
     batch = len(datasets)
     compile_s = 0.0
     if batch not in compiled.handle["batched"]:

@@ -78,6 +78,7 @@ def compile(spec: ModelSpec, data: Data, settings) -> Compiled:
 
     torch.set_default_dtype(torch.float64)
     torch.set_num_threads(int(os.environ.get("PPL_HARNESS_TORCH_THREADS", settings.cores)))
+    torch.set_default_device(_device(settings))  # model constants are created where the data are
     model = implementation(spec.name, FAMILY).model
     info = {"chain_method": "sequential", "jit": JIT, "dtype": "float64", "device": _device(settings)}
     return Compiled({"spec": spec, "model": model}, 0.0, cache_hit=False if JIT else None, info=info)
@@ -100,15 +101,19 @@ def _run_chain(kernel, tdata, settings, seed: int):
     import torch
 
     pyro.set_rng_seed(seed)
+    on_gpu = any(getattr(v, "is_cuda", False) for v in tdata.values())
+    sync = torch.cuda.synchronize if on_gpu else (lambda: None)  # clocks read after GPU work ends
     t0 = time.perf_counter()
     kernel.setup(settings.warmup, tdata)
     counter = _CountingPotential(kernel.potential_fn)
     kernel.potential_fn = counter
     params = kernel.initial_params
+    sync()
     t1 = time.perf_counter()
     for _ in range(settings.warmup):
         params = kernel.sample(params)
     grads_warmup = counter.calls
+    sync()
     t2 = time.perf_counter()
     kept, steps = [], []
     for _ in range(settings.draws):
@@ -116,6 +121,7 @@ def _run_chain(kernel, tdata, settings, seed: int):
         params = kernel.sample(params)
         steps.append(counter.calls - before)
         kept.append({k: v.detach().clone() for k, v in params.items()})
+    sync()
     t3 = time.perf_counter()
     diverging = np.zeros(settings.draws, dtype=bool)
     diverging[np.asarray(kernel._divergences, dtype=int)] = True  # indices of kept iterations
@@ -130,6 +136,7 @@ def sample(compiled: Compiled, data: Data, settings, seed: int) -> Fit:
     import torch
 
     torch.set_default_dtype(torch.float64)
+    torch.set_default_device(_device(settings))
     spec, model = compiled.handle["spec"], compiled.handle["model"]
     tdata = to_torch(data, _device(settings))
     results = []
