@@ -39,6 +39,7 @@ class Cell:
     repeat: int
     seed: int
     cell_id: str
+    size_label: str = ""
 
 
 @dataclass
@@ -113,14 +114,14 @@ def plan_cells(plan: RunPlan) -> list[Cell]:
                 seed = cell_seed(plan.root_seed, model, label, repeat)
                 for backend in plan.backends:
                     cid = cell_id(model, label, backend, repeat, plan.settings.device)
-                    cells.append(Cell(model, size, backend, repeat, seed, cid))
+                    cells.append(Cell(model, size, backend, repeat, seed, cid, label))
     return cells
 
 
 def _run_worker(cell: Cell, plan: RunPlan, logs: Path) -> dict:
     """Run one cell's worker process; a hang or a crash becomes a record here."""
     base = {"cell_id": cell.cell_id, "model": cell.model, "backend": cell.backend, "repeat": cell.repeat,
-            "seed": cell.seed, "device": plan.settings.device, **plan.settings.to_dict()}
+            "seed": cell.seed, "size": cell.size_label, "device": plan.settings.device, **plan.settings.to_dict()}
     with tempfile.TemporaryDirectory(prefix="ppl-harness-cell-") as tmp:
         output = Path(tmp) / "record.json"
         task = {**base, "size": cell.size, "settings": plan.settings.to_dict(), "output": str(output)}

@@ -177,8 +177,11 @@ def timing_rows(key, base: pd.DataFrame, new: pd.DataFrame, factor: float, alpha
 
 def deterministic_rows(key, base: pd.DataFrame, new: pd.DataFrame, fail_on_change: bool) -> list[Row]:
     """Cell by cell (same repeat, same seed, same sampler settings, both ok): exact equality."""
-    bok = base[base["status"] == "ok"].set_index("repeat")
-    nok = new[new["status"] == "ok"].set_index("repeat")
+    def by_repeat(frame):
+        ok = frame[(frame["status"] == "ok") & frame["repeat"].notna()]
+        return ok.assign(repeat=ok["repeat"].astype(int)).set_index("repeat")
+
+    bok, nok = by_repeat(base), by_repeat(new)
     common = sorted(set(bok.index) & set(nok.index))
     rows = []
     settings = [c for c in ("seed", "chains", "warmup", "draws", "target_accept", "max_treedepth") if c in bok and c in nok]
@@ -264,7 +267,8 @@ def status_rows(key, base: pd.DataFrame, new: pd.DataFrame) -> list[Row]:
     return rows
 
 
-def equivalence_rows(base_eq: pd.DataFrame | None, new_eq: pd.DataFrame | None, models: list[str]) -> tuple[list[Row], list[str]]:
+def equivalence_rows(base_eq: pd.DataFrame | None, new_eq: pd.DataFrame | None,
+                     models: list[str]) -> tuple[list[Row], list[str]]:
     notes = []
     if base_eq is None or new_eq is None:
         missing = [name for name, t in (("baseline", base_eq), ("new", new_eq)) if t is None]
@@ -297,8 +301,9 @@ def equivalence_rows(base_eq: pd.DataFrame | None, new_eq: pd.DataFrame | None, 
                 verdict = CHANGED
             detail = first_line(n.get("error", "")) if n is not None and str(n.get("error", "")).strip() else ""
             if not detail and n is not None and ns != "pass":
-                detail = f"max |diff| {n.get('max_abs_diff')} > tolerance {n.get('tolerance')}"
-            flagged.append(Row(model, "", f"{k[1]} vs {k[2]}", "", "correctness", "equivalence", bs, ns, "-", verdict, detail))
+                detail = f"max abs diff {n.get('max_abs_diff'):.3g} > tolerance {n.get('tolerance'):.3g}"
+            flagged.append(Row(model, "", f"{k[1]} vs {k[2]}", "", "correctness", "equivalence", bs, ns, "-",
+                               verdict, detail))
         if flagged:
             rows.extend(flagged)
         else:
@@ -445,8 +450,8 @@ def markdown(cmp: Comparison, factor: float = DEFAULT_FACTOR, alpha: float = DEF
              "Deterministic metrics (same seed, same settings) must be identical. Correctness: runs no longer ok, "
              "new divergences, equivalence or SBC pass -> fail.", ""]
     if cmp.warnings:
-        level = "Errors (--strict)" if cmp.strict else "Warnings"
-        lines += [f"### {level}: the runs differ in environment", ""] + [f"- {w}" for w in cmp.warnings] + [""]
+        level = "Errors (--strict)" if cmp.strict else "Warnings (errors with --strict)"
+        lines += [f"### {level}", ""] + [f"- {w}" for w in cmp.warnings] + [""]
     if cmp.notes:
         lines += ["### Notes", ""] + [f"- {n}" for n in cmp.notes] + [""]
     for model in dict.fromkeys(r.model for r in cmp.rows):
@@ -464,8 +469,8 @@ def markdown(cmp: Comparison, factor: float = DEFAULT_FACTOR, alpha: float = DEF
     regs = cmp.regressions
     if regs:
         lines.append(f"**Result: {len(regs)} regression(s)**")
-        lines += [f"- {r.model}{f' ({r.size})' if r.size else ''} / {r.backend} / {r.metric}: {r.base} -> {r.new} ({r.detail})"
-                  for r in regs]
+        lines += [f"- {r.model}{f' ({r.size})' if r.size else ''} / {r.backend} / {r.metric}: "
+                  f"{r.base} -> {r.new} ({r.detail})" for r in regs]
     elif cmp.strict and cmp.warnings:
         lines.append(f"**Result: no regression, but {len(cmp.warnings)} environment difference(s) (--strict)**")
     else:

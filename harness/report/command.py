@@ -37,7 +37,8 @@ def command(args) -> int:
     dirs = [] if args.no_sbc else (list(args.sbc) or default_sbc_dirs(args.results_dir))
     sbc = load_sbc_many(dirs) if dirs else None
     inputs = ReportInputs.load(args.results_dir, sbc=sbc, sbc_dirs=dirs)
-    out = args.out or (Path(args.results_dir) if Path(args.results_dir).is_dir() else Path(args.results_dir).parent) / "report"
+    results_dir = Path(args.results_dir)
+    out = args.out or (results_dir if results_dir.is_dir() else results_dir.parent) / "report"
     html_path, md_path, md = write_report(inputs, out)
     print(md)
     if args.job_summary:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import io
-import math
 
 import matplotlib
 
@@ -64,9 +63,11 @@ def performance_figure(rows: pd.DataFrame, title: str = "") -> str:
     """Left: ESS/s per backend (log scale), one point per repeat and the median. Right: median time per phase."""
     cats = categories(rows)
     several = rows["size"].nunique() > 1
-    width = max(10.0, 0.9 * len(cats) * 2 + 4)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(min(width, 16), 3.2 + 0.18 * len(cats)),
-                                   gridspec_kw={"width_ratios": [1.1, 1]})
+    if len(cats) <= 5:  # side by side
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.2 + 0.18 * len(cats)), gridspec_kw={"width_ratios": [1.1, 1]})
+    else:  # many backends x sizes: one above the other, full width, so labels stay readable
+        fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(11, 4.2 + 3.0 + 0.25 * len(cats)),
+                                       gridspec_kw={"height_ratios": [4.2, 3.0 + 0.25 * len(cats)]})
     rng = np.random.default_rng(0)  # fixed jitter: the figure is reproducible
     labels, positives = [], []
     for i, (size, backend) in enumerate(cats):

@@ -50,6 +50,10 @@ def load_run(path: str | Path) -> tuple[pd.DataFrame, dict]:
     frame, manifest = load_results(path)
     frame = frame.copy()
     frame["size"] = frame["size"].fillna("").astype(str)
+    # records the runner writes itself (timeout, crashed) carry no size: it is in the cell id, model@size__...
+    if "cell_id" in frame:
+        from_id = frame["cell_id"].fillna("").astype(str).str.extract(r"^[^@]+@(.+?)__", expand=False)
+        frame["size"] = frame["size"].mask((frame["size"] == "") & from_id.notna(), from_id)
     if "device" not in frame or frame["device"].isna().all():
         frame["device"] = (manifest.get("settings") or {}).get("device", "cpu")
     frame["device"] = frame["device"].fillna("cpu").astype(str)
@@ -91,18 +95,20 @@ def equivalence_verdicts(table: pd.DataFrame | None) -> dict[tuple[str, str], tu
     for model, group in table.groupby("model", sort=False):
         names = sorted((set(group["a"]) | set(group["b"])) - {REFERENCE})
         for name in names:
-            ref = group[((group["a"] == name) & (group["b"] == REFERENCE)) | ((group["b"] == name) & (group["a"] == REFERENCE))]
+            pair = ((group["a"] == name) & (group["b"] == REFERENCE)) | ((group["b"] == name) & (group["a"] == REFERENCE))
+            ref = group[pair]
             rows = ref if not ref.empty else group[(group["a"] == name) | (group["b"] == name)]
             bad = rows[rows["status"] != "pass"]
             if bad.empty:
-                out[(model, name)] = ("pass", "agrees with the reference log density" if not ref.empty else "all pairs agree")
+                detail = "agrees with the reference log density" if not ref.empty else "all pairs agree"
+                out[(model, name)] = ("pass", detail)
             else:
                 row = bad.iloc[0]
                 other = row["b"] if row["a"] == name else row["a"]
                 if str(row.get("error", "")).strip():
                     detail = f"{row['status']} against {other}: {first_line(row['error'])}"
                 else:
-                    detail = (f"{row['status']} against {other}: max |diff| {_num(row.get('max_abs_diff'))} "
+                    detail = (f"{row['status']} against {other}: max abs diff {_num(row.get('max_abs_diff'))} "
                               f"> tolerance {_num(row.get('tolerance'))}")
                 out[(model, name)] = ("fail", detail)
     return out
@@ -186,7 +192,8 @@ def diagnostics_problems(rows: pd.DataFrame) -> list[str]:
     problems = []
     div = pd.to_numeric(rows["divergences"], errors="coerce").fillna(0)
     if (div > 0).any():
-        problems.append(f"{int(div.sum())} divergent transitions in {int((div > 0).sum())}/{len(rows)} runs")
+        n = int(div.sum())
+        problems.append(f"{n} divergent transition{'s' if n != 1 else ''} in {int((div > 0).sum())}/{len(rows)} runs")
     chains = pd.to_numeric(rows.get("chains", pd.Series(dtype=float)), errors="coerce")
     rhat = pd.to_numeric(rows["rhat_max"], errors="coerce")
     multi = chains.fillna(2) > 1

@@ -94,7 +94,8 @@ def model_verdicts(model: str, rows: pd.DataFrame, inputs: ReportInputs) -> list
             text = "ESS/s (median) " + " > ".join(f"{g['backend']} {_fmt(g['ess_per_s'])}" for g in ranked)
             if len(ranked) > 1 and ranked[1]["ess_per_s"] > 0:
                 ratio = best["ess_per_s"] / ranked[1]["ess_per_s"]
-                text += f"; {best['backend']} is {ratio:.2f}x {ranked[1]['backend']}" if ratio < 10 else f"; {best['backend']} is {ratio:.0f}x {ranked[1]['backend']}"
+                times = f"{ratio:.2f}" if ratio < 10 else f"{ratio:.0f}"
+                text += f"; {best['backend']} is {times}x {ranked[1]['backend']}"
             lines.append(head + text)
         else:
             lines.append(head + "no backend finished a run")
@@ -132,12 +133,14 @@ def provenance_facts(inputs: ReportInputs) -> list[tuple[str, str]]:
     git = m.get("git") or {}
     settings = m.get("settings") or {}
     commit = git.get("commit")
-    git_text = "unknown (not a git checkout)" if not commit else commit[:12] + (" (uncommitted changes)" if git.get("dirty") else "")
+    git_text = ("unknown (not a git checkout)" if not commit
+                else commit[:12] + (" (uncommitted changes)" if git.get("dirty") else ""))
     facts = [
         ("run directory", str(inputs.run_dir)),
         ("created", str(m.get("created", "unknown"))),
         ("command", " ".join(m.get("command") or []) or "unknown"),
-        ("machine", f"{machine.get('cpu', '?')}, {machine.get('cpu_count', '?')} logical cores, host {machine.get('hostname', '?')}"),
+        ("machine", f"{machine.get('cpu', '?')}, {machine.get('cpu_count', '?')} logical cores, "
+                    f"host {machine.get('hostname', '?')}"),
         ("GPU", str(machine.get("gpu") or "none")),
         ("platform", str(machine.get("platform", "?"))),
         ("python", str(machine.get("python", "?"))),
@@ -146,7 +149,8 @@ def provenance_facts(inputs: ReportInputs) -> list[tuple[str, str]]:
     if settings:
         facts.append(("sampler", ", ".join(f"{k} {settings[k]}" for k in (
             "chains", "warmup", "draws", "target_accept", "max_treedepth", "device", "cores") if k in settings)))
-        facts.append(("run", ", ".join(f"{k} {settings[k]}" for k in ("repeats", "root_seed", "timeout_s") if k in settings)))
+        facts.append(("run", ", ".join(f"{k} {settings[k]}" for k in ("repeats", "root_seed", "timeout_s")
+                                       if k in settings)))
     return facts
 
 
@@ -159,9 +163,11 @@ def provenance_line(inputs: ReportInputs) -> str:
     if git.get("dirty"):
         commit += " (dirty)"
     sampler = (f"{s.get('chains', '?')} chains x {s.get('warmup', '?')} warm-up / {s.get('draws', '?')} draws, "
-               f"{s.get('repeats', '?')} repeat(s), {s.get('device', '?')}, {s.get('cores', '?')} core(s) per cell") if s else "settings unknown"
+               f"{s.get('repeats', '?')} repeat(s), {s.get('device', '?')}, {s.get('cores', '?')} core(s) per cell"
+               if s else "settings unknown")
     return (f"Run `{inputs.run_dir}` created {m.get('created', '?')} on {machine.get('cpu', '?')} "
-            f"({machine.get('cpu_count', '?')} cores, GPU: {machine.get('gpu') or 'none'}), python {machine.get('python', '?')}, "
+            f"({machine.get('cpu_count', '?')} cores, GPU: {machine.get('gpu') or 'none'}), "
+            f"python {machine.get('python', '?')}, "
             f"commit {commit}; {sampler}.")
 
 
@@ -287,7 +293,8 @@ def _model_table(model: str, rows: pd.DataFrame, inputs: ReportInputs) -> str:
         out.append("<h3>Runs that did not finish</h3>")
         for g, (repeat, status, error) in errors:
             summary = f"{g['backend']}{_size_label(g['size'])} repeat {repeat}: {status} — {first_line(error, 140)}"
-            out.append(f'<details><summary class="fail">{_e(summary)}</summary><pre>{_e(error.strip() or status)}</pre></details>')
+            out.append(f'<details><summary class="fail">{_e(summary)}</summary>'
+                       f'<pre>{_e(error.strip() or status)}</pre></details>')
     return "\n".join(out)
 
 
@@ -301,7 +308,7 @@ def _sbc_section(model: str, inputs: ReportInputs, backends: list[str]) -> str:
     cols = [("verdict", "verdict"), ("verdict_no_divergent", "verdict w/o divergent"), ("sims", "sims"),
             ("failed_frac", "failed"), ("divergent_frac", "divergent"), ("coverage_50", "cov. 50%"),
             ("coverage_80", "cov. 80%"), ("coverage_95", "cov. 95%"), ("chi2_min_p", "min χ² p"),
-            ("failed_quantities", "failed quantities")]
+            ("failed_quantities", "failed quantities"), ("verdict_reason", "why")]
     cols = [(c, h) for c, h in cols if any(c in r for _, r in found)]
     out = ["<h3>Simulation-based calibration</h3>", "<table><tr><th class=l>backend</th>"
            + "".join(f"<th>{_e(h)}</th>" for _, h in cols) + "</tr>"]
@@ -311,7 +318,8 @@ def _sbc_section(model: str, inputs: ReportInputs, backends: list[str]) -> str:
             v = r.get(c)
             text = _cell_text(v) if not (isinstance(v, float) and math.isnan(v)) else "-"
             klass = _status_class(text) if c.startswith("verdict") else ""
-            cells.append(f'<td class="{klass}{" l" if c == "failed_quantities" else ""}">{_e(text)}</td>')
+            left = " l" if c in ("failed_quantities", "verdict_reason") else ""
+            cells.append(f'<td class="{klass}{left}">{_e(text)}</td>')
         out.append(f"<tr><td class=l><b>{_e(backend)}</b></td>" + "".join(cells) + "</tr>")
     out.append("</table>")
     figs = []
@@ -320,7 +328,8 @@ def _sbc_section(model: str, inputs: ReportInputs, backends: list[str]) -> str:
         if path is not None:
             b64 = base64.b64encode(path.read_bytes()).decode("ascii")
             figs.append(f'<figure>{_img(b64, f"SBC ECDF {model} {backend}")}'
-                        f'<figcaption>{_e(backend)}: rank ECDF differences ({_e(r["verdict"])}; from {_e(r["sbc_dir"])})</figcaption></figure>')
+                        f'<figcaption>{_e(backend)}: rank ECDF differences ({_e(r["verdict"])}; '
+                        f'from {_e(r["sbc_dir"])})</figcaption></figure>')
         else:
             figs.append(f'<figure><p class="note">{_e(backend)}: no ECDF figure in {_e(r["sbc_dir"])}/figures</p></figure>')
     out.append('<div class="sbcfigs">' + "".join(figs) + "</div>")
@@ -332,10 +341,12 @@ def _provenance_html(inputs: ReportInputs) -> str:
     out = ['<h2 id="provenance">Provenance: what ran where</h2>']
     if not m:
         out.append('<p class="warn">The run directory has no manifest.json: where and how it ran is unknown.</p>')
-    out.append('<dl class="prov">' + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in provenance_facts(inputs)) + "</dl>")
+    facts = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in provenance_facts(inputs))
+    out.append(f'<dl class="prov">{facts}</dl>')
     packages = m.get("packages") or {}
     if packages:
-        out.append("<h3>Packages</h3><div class=chips>" + "".join(f"<span>{_e(k)} {_e(v)}</span>" for k, v in packages.items()) + "</div>")
+        chips = "".join(f"<span>{_e(k)} {_e(v)}</span>" for k, v in packages.items())
+        out.append(f"<h3>Packages</h3><div class=chips>{chips}</div>")
     versions = {}
     for _, r in inputs.frame.iterrows():
         v = r.get("versions")
@@ -375,7 +386,8 @@ def html_report(inputs: ReportInputs) -> str:
     for model in models:
         rows = inputs.frame[inputs.frame["model"] == model]
         items = "".join(f"<li>{_e(line)}</li>" for line in model_verdicts(model, rows, inputs))
-        body.append(f'<p style="margin:10px 0 0"><b><a href="#m-{_e(model)}">{_e(model)}</a></b></p><ul class="verdicts">{items}</ul>')
+        body.append(f'<p style="margin:10px 0 0"><b><a href="#m-{_e(model)}">{_e(model)}</a></b></p>'
+                    f'<ul class="verdicts">{items}</ul>')
     for model in models:
         rows = inputs.frame[inputs.frame["model"] == model]
         body.append(f'<h2 id="m-{_e(model)}">{_e(model)}</h2>')

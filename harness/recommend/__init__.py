@@ -1,0 +1,1 @@
+"""``python -m harness recommend --model NAME``: rank backends for a model from stored results."""

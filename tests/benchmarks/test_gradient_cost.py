@@ -1,0 +1,58 @@
+"""Per-gradient cost of every catalogue model x backend: the log density and its gradient at one fixed point.
+
+What is timed is the zero-argument closure of ``backend.gradient_fn(spec, data, point)`` (the density
+the sampler evaluates, on its unconstrained scale), with ``point`` one draw from the model's numpy
+prior sampler (seed 0) and the model's benchmark data set. Building the closure (compile, JIT
+tracing, the first call) and five more calls happen before timing starts.
+
+``benchmark.extra_info`` records the backend's versions and the transport: with the PyStan driver
+every Stan gradient is an HTTP round trip to httpstan ("transport": "http"), so its number is the
+cost of a request, not of Stan's math.
+"""
+
+import numpy as np
+import pytest
+
+from harness.backends import backend_names, get_backend, load_module, unavailable_reason
+from harness.catalogue import get_model, model_names
+
+BACKENDS = [b for b in backend_names() if load_module(b).FAMILY != "fake"]
+WARM_CALLS = 5
+
+
+def transport(backend: str, module) -> str:
+    if backend == "stan":
+        return "http" if module.driver() == "pystan" else "subprocess"
+    return "in-process"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("model", model_names())
+def test_gradient_cost(benchmark, model, backend):
+    reason = unavailable_reason(backend)
+    if reason:
+        pytest.skip(reason)
+    module = get_backend(backend)
+    if not hasattr(module, "gradient_fn"):
+        pytest.skip(f"{backend} has no gradient_fn")
+    spec = get_model(model)
+    data = spec.data()
+    point = spec.sample_prior(np.random.default_rng(0), data)
+    try:
+        evaluate = module.gradient_fn(spec, data, point)
+    except NotImplementedError as err:  # e.g. Stan through cmdstanpy has no per-call gradient
+        pytest.skip(str(err))
+    for _ in range(WARM_CALLS):  # JITs that keep optimising over the first calls (torch's profiling executor)
+        evaluate()
+    benchmark.group = model
+    benchmark.extra_info.update({
+        "model": model,
+        "backend": backend,
+        "versions": module.versions(),
+        "transport": transport(backend, module),
+        "data_size": int(sum(np.size(data[k]) for k in spec.observed)),
+        "n_params": int(sum(int(np.prod(p.resolve_shape(data))) for p in spec.params)),
+        "threads": 1,
+    })
+    result = benchmark(evaluate)
+    assert result is not None

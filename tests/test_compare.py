@@ -1,0 +1,297 @@
+"""The regression gate: timing statistics on synthetic samples, deterministic and correctness metrics,
+provenance warnings and the CLI's exit codes, on synthetic run directories (no sampling: seconds)."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from harness.cli import main
+from harness.compare.core import CHANGED, IMPROVED, NOT_COMPARED, OK, REGRESSION, compare_runs, markdown
+from harness.compare.quick import QUICK_SUITE, run_argv
+from harness.compare.stats import RULE_MWU, RULE_RANGES, timing_test, timing_verdict
+from harness.results import RunStore, cell_id
+
+# ---------------------------------------------------------------- synthetic timing samples
+
+
+def noisy(scale, n, seed, sd=0.03):
+    """``n`` timings around ``scale`` with realistic multiplicative noise (lognormal, sd 3 %)."""
+    return scale * np.random.default_rng(seed).lognormal(0.0, sd, n)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_5_percent_slowdown_is_not_flagged_a_30_percent_one_is(seed):
+    base = noisy(1.0, 6, seed)
+    flag5, detail5 = timing_verdict(base, noisy(1.05, 6, seed + 1000))
+    flag30, detail30 = timing_verdict(base, noisy(1.30, 6, seed + 1000))
+    assert not flag5, detail5
+    assert flag30, detail30
+    assert "U test" in detail30 and "fallback" not in detail30
+
+
+def test_significant_but_small_change_is_not_a_regression():
+    # p is tiny (complete separation) but the ratio of medians is within the 1.1 factor
+    result = timing_test(noisy(1.0, 8, 1, sd=0.001), noisy(1.05, 8, 2, sd=0.001))
+    assert result.rule == RULE_MWU and result.p_value < 0.002 and not result.regression
+
+
+def test_large_but_noisy_change_is_not_a_regression():
+    base = np.array([1.0, 1.5, 0.7, 2.0, 1.1, 0.9])
+    new = base[::-1] * 1.3  # 30 % slower in the median, ranks overlap heavily
+    result = timing_test(base, new)
+    assert result.ratio > 1.1 and result.p_value > 0.002 and not result.regression
+
+
+def test_higher_is_better_metrics_regress_downwards():
+    base = noisy(1000.0, 6, 3)
+    worse = timing_test(base, base / 1.3 * noisy(1.0, 6, 4), higher_is_better=True)
+    better = timing_test(base, base * 1.3 * noisy(1.0, 6, 4), higher_is_better=True)
+    assert worse.regression and not worse.improvement and worse.ratio > 1.2
+    assert better.improvement and not better.regression and better.ratio < 1
+
+
+def test_fewer_than_six_repeats_fall_back_to_ranges_and_say_so():
+    flag, detail = timing_verdict([1.0, 1.02, 0.99], [1.30, 1.33, 1.29])
+    assert flag and "fallback" in detail and "no U test" in detail and "do not overlap" in detail
+    flag, detail = timing_verdict([1.0, 1.4, 0.99], [1.30, 1.33, 1.29])  # 30 % slower, ranges overlap
+    assert not flag and "ranges overlap" in detail
+    result = timing_test([1.0] * 5, [2.0] * 6)
+    assert result.rule == RULE_RANGES and result.regression
+
+
+def test_degenerate_samples():
+    assert not timing_test([1.0] * 6, [1.0] * 6).regression
+    assert timing_test([], [1.0]).detail.startswith("not compared")
+    assert not timing_test([np.nan, 1.0], [1.05]).regression
+    with pytest.raises(ValueError):
+        timing_test([1.0], [1.0], factor=0.5)
+
+
+# ---------------------------------------------------------------- synthetic run directories
+
+MACHINE = {"hostname": "ci-1", "platform": "Linux-x86_64", "python": "3.11.7", "cpu": "Test CPU @ 2GHz",
+           "cpu_count": 2, "gpu": None}
+PACKAGES = {"numpy": "2.4.6", "numpyro": "0.22.0", "pystan": "3.10.0"}
+SETTINGS = {"chains": 2, "warmup": 300, "draws": 300, "target_accept": 0.8, "max_treedepth": 10, "device": "cpu",
+            "cores": 1, "repeats": 6, "root_seed": 0, "thread_env": {"OMP_NUM_THREADS": "1"}}
+
+
+def record(model="normal_mean", backend="numpyro", repeat=0, size="K=1000", **overrides):
+    seed = 1000 + repeat
+    rec = {
+        "cell_id": cell_id(model, size, backend, repeat, "cpu"), "model": model, "size": size, "backend": backend,
+        "repeat": repeat, "status": "ok", "device": "cpu", "seed": seed, "chains": 2, "warmup": 300, "draws": 300,
+        "target_accept": 0.8, "max_treedepth": 10, "cores": 1, "compile_s": 2.0, "cache_hit": True,
+        "warmup_s": 0.5, "sampling_s": 0.5, "total_s": 6.0, "ess_bulk_min": 400.0, "ess_tail_min": 380.0,
+        "rhat_max": 1.002, "divergences": 0, "n_grad": 2000 + repeat, "n_grad_warmup": 2500,
+        "draws_digest": f"digest{backend}{repeat}", "data_size": 1000, "error": "",
+        "versions": {backend: "1.0"},
+    }
+    rec.update(overrides)
+    rec["ess_per_s"] = rec["ess_bulk_min"] / rec["sampling_s"] if rec["status"] == "ok" else None
+    return rec
+
+
+def make_run(root, records, machine=None, packages=None, settings=None, equivalence=None, manifest=True):
+    """A run directory as the runner writes it: manifest.json, cells/*.json, results.csv (+ equivalence.csv)."""
+    store = RunStore(root)
+    if manifest:
+        store.write_manifest({"created": "2026-11-21T00:00:00+00:00", "command": ["test"],
+                              "machine": {**MACHINE, **(machine or {})}, "packages": {**PACKAGES, **(packages or {})},
+                              "git": {"commit": "abc", "dirty": False}, "settings": {**SETTINGS, **(settings or {})}})
+    for rec in records:
+        store.add(rec)
+    if equivalence is not None:
+        pd.DataFrame(equivalence).to_csv(root / "equivalence.csv", index=False)
+    return root
+
+
+def timed_run(sampling_scale=1.0, repeats=6, seed=0, backends=("numpyro", "stan")):
+    """Records of ``backends`` x ``repeats`` whose sampling time is ``0.5 s * sampling_scale`` with 3 % noise."""
+    records = []
+    for b_i, backend in enumerate(backends):
+        samples = noisy(0.5 * sampling_scale, repeats, seed + 17 * b_i)
+        records += [record(backend=backend, repeat=r, sampling_s=float(samples[r])) for r in range(repeats)]
+    return records
+
+
+def rows_of(cmp, metric, backend="numpyro"):
+    return [r for r in cmp.rows if r.metric == metric and r.backend.startswith(backend)]
+
+
+def test_identical_runs_pass_and_everything_is_compared(tmp_path):
+    base = make_run(tmp_path / "base", timed_run(seed=0))
+    new = make_run(tmp_path / "new", timed_run(seed=100))
+    cmp = compare_runs(base, new)
+    assert not cmp.failed and not cmp.regressions and not cmp.warnings
+    metrics = {r.metric for r in cmp.rows}
+    assert {"status", "divergences", "sampling_s", "warmup_s", "compile_s", "total_s", "ess_per_s",
+            "draws_digest", "n_grad", "n_grad_warmup"} <= metrics
+    assert all(r.verdict == OK for r in rows_of(cmp, "draws_digest"))
+    text = markdown(cmp)
+    assert "| backend | kind | metric | baseline | new | change | verdict | detail |" in text
+    assert "### normal_mean" in text and "**Result: no regression**" in text
+
+
+def test_a_30_percent_sampling_slowdown_fails_the_gate(tmp_path):
+    base = make_run(tmp_path / "base", timed_run(seed=0))
+    new = make_run(tmp_path / "new", timed_run(sampling_scale=1.3, seed=100))
+    cmp = compare_runs(base, new)
+    flagged = {(r.backend, r.metric) for r in cmp.regressions}
+    assert flagged == {("numpyro", "sampling_s"), ("numpyro", "ess_per_s"), ("stan", "sampling_s"), ("stan", "ess_per_s")}
+    assert all(r.kind == "timing" for r in cmp.regressions)
+    assert "**Result: 4 regression(s)**" in markdown(cmp)
+    assert main(["compare", str(base), str(new)]) == 1
+    # 5 % slower: same noise, no regression
+    assert main(["compare", str(base), str(make_run(tmp_path / "new5", timed_run(1.05, seed=100)))]) == 0
+
+
+def test_fallback_with_few_repeats_is_reported(tmp_path):
+    base = make_run(tmp_path / "base", timed_run(repeats=3, seed=0))
+    new = make_run(tmp_path / "new", timed_run(sampling_scale=1.5, repeats=3, seed=100))
+    cmp = compare_runs(base, new)
+    assert any("fell back to non-overlapping ranges" in n for n in cmp.notes)
+    (row,) = rows_of(cmp, "sampling_s")
+    assert row.verdict == REGRESSION and "fallback: n=3/3" in row.detail
+
+
+def test_timings_below_the_clock_floor_are_not_regressions(tmp_path):
+    base = make_run(tmp_path / "base", timed_run(sampling_scale=0.008 / 0.5, backends=("stan",)))
+    new = make_run(tmp_path / "new", timed_run(sampling_scale=0.011 / 0.5, seed=9, backends=("stan",)))
+    (row,) = rows_of(compare_runs(base, new), "sampling_s", "stan")
+    assert row.verdict == OK and "floor" in row.detail
+    (row,) = rows_of(compare_runs(base, new, min_seconds=0.0), "sampling_s", "stan")
+    assert row.verdict == REGRESSION
+
+
+def test_compile_times_are_compared_within_one_cache_state(tmp_path):
+    base = make_run(tmp_path / "base", [record(repeat=r, cache_hit=True) for r in range(6)])
+    new = make_run(tmp_path / "new", [record(repeat=r, cache_hit=False, compile_s=30.0) for r in range(6)])
+    (row,) = rows_of(compare_runs(base, new), "compile_s")
+    assert row.verdict == NOT_COMPARED and "not comparable" in row.detail
+    mixed = make_run(tmp_path / "mixed", [record(repeat=r, cache_hit=r > 0, compile_s=30.0 if r == 0 else 2.0)
+                                          for r in range(6)])
+    (row,) = rows_of(compare_runs(base, mixed), "compile_s")
+    assert row.verdict == OK and "hits only" in row.detail
+
+
+def test_deterministic_changes_are_reported_exactly(tmp_path):
+    base = make_run(tmp_path / "base", [record(repeat=r) for r in range(6)])
+    changed = [record(repeat=r) for r in range(6)]
+    changed[2].update(draws_digest="other", n_grad=2102)
+    new = make_run(tmp_path / "new", changed)
+    cmp = compare_runs(base, new)
+    (digest,) = rows_of(cmp, "draws_digest")
+    (grads,) = rows_of(cmp, "n_grad")
+    assert digest.verdict == CHANGED and digest.detail == "draws differ in repeat 2" and digest.change == "1/6 differ"
+    assert grads.verdict == CHANGED and "r2: 2,002 -> 2,102" in grads.detail and grads.change.startswith("+100 ")
+    assert not cmp.failed  # reported, not failed by default
+    strict = compare_runs(base, new, fail_on_deterministic=True)
+    assert {r.metric for r in strict.regressions} == {"draws_digest", "n_grad"}
+    assert main(["compare", str(base), str(new)]) == 0
+    assert main(["compare", str(base), str(new), "--fail-on-deterministic"]) == 1
+
+
+def test_deterministic_metrics_need_the_same_seed(tmp_path):
+    base = make_run(tmp_path / "base", [record(repeat=r) for r in range(2)])
+    new = make_run(tmp_path / "new", [record(repeat=r, seed=5, draws_digest="x") for r in range(2)])
+    rows = [r for r in compare_runs(base, new).rows if r.kind == "deterministic"]
+    assert [r.verdict for r in rows] == [NOT_COMPARED] and "seed" in rows[0].detail
+
+
+def test_correctness_regressions(tmp_path):
+    eq_pass = {"model": ["normal_mean"] * 3, "a": ["reference", "reference", "numpyro"],
+               "b": ["numpyro", "stan", "stan"], "max_abs_diff": [1e-12] * 3, "tolerance": [1e-6] * 3,
+               "status": ["pass"] * 3, "error": [""] * 3}
+    eq_fail = {**eq_pass, "status": ["pass", "fail", "fail"], "max_abs_diff": [1e-12, 0.5, 0.5]}
+    base_records = [record(backend=b, repeat=r) for b in ("numpyro", "stan") for r in range(6)]
+    new_records = [record(backend=b, repeat=r) for b in ("numpyro", "stan") for r in range(6)]
+    new_records[1] = record(backend="numpyro", repeat=1, status="failed", error="RuntimeError: boom\ntraceback")
+    new_records[7] = record(backend="stan", repeat=1, divergences=3)
+    base = make_run(tmp_path / "base", base_records, equivalence=eq_pass)
+    new = make_run(tmp_path / "new", new_records, equivalence=eq_fail)
+    sbc_base = pd.DataFrame({"model": ["normal_mean"] * 2, "backend": ["numpyro", "stan"], "verdict": ["pass", "pass"]})
+    sbc_new = pd.DataFrame({"model": ["normal_mean"] * 2, "backend": ["numpyro", "stan"],
+                            "verdict": ["fail", "inconclusive"], "failed_quantities": ["mu", ""]})
+    cmp = compare_runs(base, new, base_sbc=sbc_base, new_sbc=sbc_new)
+    regs = {(r.backend, r.metric): r for r in cmp.regressions}
+    assert regs[("numpyro", "status")].detail == "failed: RuntimeError: boom"
+    assert regs[("stan", "divergences")].new == "3"
+    assert ("reference vs stan", "equivalence") in regs and ("numpyro vs stan", "equivalence") in regs
+    assert ("numpyro", "SBC verdict") in regs
+    stan_sbc = [r for r in cmp.rows if r.metric == "SBC verdict" and r.backend == "stan"]
+    assert stan_sbc[0].verdict == CHANGED  # pass -> inconclusive: reported, not a failure
+    assert cmp.failed
+    # and the other way round they are improvements, not regressions
+    back = compare_runs(new, base, base_sbc=sbc_new, new_sbc=sbc_base)
+    assert not back.regressions
+    assert any(r.verdict == IMPROVED and r.metric == "status" for r in back.rows)
+
+
+def test_sbc_summaries_are_found_in_the_run_directories(tmp_path):
+    base = make_run(tmp_path / "base", [record(repeat=0)])
+    new = make_run(tmp_path / "new", [record(repeat=0)])
+    for root, verdict in ((base, "pass"), (new, "fail")):
+        (root / "sbc").mkdir()
+        pd.DataFrame({"model": ["normal_mean"], "backend": ["numpyro"], "verdict": [verdict]}).to_csv(
+            root / "sbc" / "summary.csv", index=False)
+    assert main(["compare", str(base), str(new)]) == 1
+    (tmp_path / "nosbc").mkdir()
+    assert main(["compare", str(base), str(new), "--sbc-new", str(tmp_path / "nosbc")]) == 2
+
+
+def test_environment_differences_are_warnings_or_strict_errors(tmp_path, capsys):
+    records = [record(repeat=r) for r in range(2)]
+    base = make_run(tmp_path / "base", records)
+    new = make_run(tmp_path / "new", records, machine={"cpu": "Other CPU", "hostname": "ci-2"},
+                   packages={"numpyro": "0.23.0"}, settings={"thread_env": {"OMP_NUM_THREADS": "4"}})
+    cmp = compare_runs(base, new)
+    assert "machine cpu: Test CPU @ 2GHz -> Other CPU" in cmp.warnings
+    assert "package numpyro: 0.22.0 -> 0.23.0" in cmp.warnings
+    assert "thread env OMP_NUM_THREADS: '1' -> '4'" in cmp.warnings
+    assert not any("hostname" in w for w in cmp.warnings)
+    assert main(["compare", str(base), str(new)]) == 0
+    assert "### Warnings" in capsys.readouterr().out
+    assert main(["compare", str(base), str(new), "--strict"]) == 1
+    assert "### Errors (--strict)" in capsys.readouterr().out
+    assert main(["compare", str(base), str(base), "--strict"]) == 0
+
+
+def test_missing_cells_and_bad_input(tmp_path, capsys):
+    base = make_run(tmp_path / "base", [record(backend=b) for b in ("numpyro", "stan")])
+    new = make_run(tmp_path / "new", [record(backend="numpyro")])
+    cmp = compare_runs(base, new)
+    assert any("in the baseline but not in the new run" in w for w in cmp.warnings) and not cmp.regressions
+    assert main(["compare", str(base), str(tmp_path / "nope")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["compare", str(base), str(new), "--factor", "0.9"]) == 2
+    (tmp_path / "broken" / "cells").mkdir(parents=True)
+    (tmp_path / "broken" / "cells" / "x.json").write_text("{not json")
+    assert main(["compare", str(base), str(tmp_path / "broken")]) == 2
+
+
+def test_markdown_out_file(tmp_path):
+    base = make_run(tmp_path / "base", [record()])
+    out = tmp_path / "cmp.md"
+    summary = tmp_path / "summary.md"
+    assert main(["compare", str(base), str(base), "--out", str(out), "--job-summary", str(summary)]) == 0
+    assert out.read_text().startswith("## ppl-harness compare")
+    assert summary.read_text() == out.read_text() + "\n"
+
+
+def test_quick_suite_and_committed_baseline_agree():
+    argv = run_argv("OUT")
+    assert argv[0] == "run" and "--repeats" in argv and argv[argv.index("--repeats") + 1] == "6"
+    from pathlib import Path
+
+    baseline = Path(__file__).resolve().parent.parent / "results" / "baselines" / "quick"
+    if not (baseline / "manifest.json").exists():
+        pytest.skip("no committed baseline")
+    settings = json.loads((baseline / "manifest.json").read_text())["settings"]
+    assert settings["models"] == QUICK_SUITE["models"] and settings["backends"] == QUICK_SUITE["backends"]
+    assert (settings["chains"], settings["warmup"], settings["draws"], settings["repeats"]) == (
+        QUICK_SUITE["chains"], QUICK_SUITE["warmup"], QUICK_SUITE["draws"], QUICK_SUITE["repeats"])
+    cmp = compare_runs(baseline, baseline)
+    assert not cmp.failed and not cmp.warnings
