@@ -13,7 +13,8 @@ from harness.settings import SamplerSettings
 from harness.tables import markdown_summary
 
 
-def _names(text: str | None, valid: list[str], default: list[str]) -> list[str]:
+def parse_names(text: str | None, valid: list[str], default: list[str]) -> list[str]:
+    """'a,b' -> ['a', 'b']; 'all' -> every valid name; nothing -> the default (names are checked later)."""
     if not text:
         return list(default)
     if text == "all":
@@ -56,8 +57,8 @@ def configure(parser) -> None:
 
 def command(args) -> int:
     plan = RunPlan(
-        models=_names(args.models, model_names(), model_names()),
-        backends=_names(args.backends, backend_names(), list(CORE_BACKENDS)),
+        models=parse_names(args.models, model_names(), model_names()),
+        backends=parse_names(args.backends, backend_names(), list(CORE_BACKENDS)),
         settings=sampler_settings(args),
         repeats=args.repeats,
         root_seed=args.seed,

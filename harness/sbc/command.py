@@ -1,0 +1,161 @@
+"""``python -m harness sbc``: simulation-based calibration of models x backends.
+
+Defaults (``python -m harness sbc`` = ``nox -s sbc``): every catalogue model x the four core backends,
+1 chain x 500 warm-up x 500 draws per fit, L = 39 kept draws, alpha = 0.05, replicates per backend
+numpyro 200, stan 100, pymc 20, pyro 4 (about 40 minutes on 2 cores; see
+``harness.sbc.engine.DEFAULT_SIMS``), all CPU cores. ``--resume DIR`` continues an interrupted run
+and can extend it (``--sims pyro=50``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from harness.backends import CORE_BACKENDS, backend_names
+from harness.catalogue import model_names
+from harness.commands.run_cmd import add_sampler_arguments, parse_names, sampler_settings
+from harness.sbc import engine
+from harness.sbc.pool import DEFAULT_TIMEOUT_S
+from harness.sbc.ranks import DEFAULT_KEPT
+from harness.sbc.stats import DEFAULT_ALPHA
+from harness.sbc.store import SBCStore
+from harness.settings import SettingsError
+
+# options that change ranks: taken from the run directory on --resume, and may not be changed there
+_FIXED_ON_RESUME = {"chains": "chains", "warmup": "warmup", "draws": "draws", "target_accept": "target_accept",
+                    "max_treedepth": "max_treedepth", "device": "device"}
+_SBC_SAMPLER_DEFAULTS = {"chains": engine.SBC_CHAINS, "warmup": engine.SBC_WARMUP, "draws": engine.SBC_DRAWS,
+                         "target_accept": 0.8, "max_treedepth": 10, "device": "cpu", "seed": 0}
+
+
+def configure(parser) -> None:
+    parser.add_argument("--models", help="comma-separated model names, or 'all' (default: all)")
+    parser.add_argument("--backends", help=f"comma-separated backends, or 'all' (default: {','.join(CORE_BACKENDS)})")
+    parser.add_argument(
+        "--sims", metavar="N|BACKEND=N,...",
+        help="replicates per model x backend: one number for every backend and/or BACKEND=N pairs "
+             "(default: " + ", ".join(f"{b} {n}" for b, n in engine.DEFAULT_SIMS.items()) + ")")
+    parser.add_argument("--alpha", type=float, default=None,
+                        help=f"family-wise false-alarm rate of each verdict (default {DEFAULT_ALPHA})")
+    add_sampler_arguments(parser, chains=engine.SBC_CHAINS, warmup=engine.SBC_WARMUP, draws=engine.SBC_DRAWS)
+    # None = not given: fresh runs fill in the SBC defaults, resumed runs keep their stored values
+    parser.set_defaults(**{k: None for k in _SBC_SAMPLER_DEFAULTS}, cores=None)
+    for action in parser._actions:
+        if action.dest == "cores":
+            action.help = "worker processes, one single-threaded fit each (default: all CPUs)"
+        elif action.dest in _SBC_SAMPLER_DEFAULTS:
+            action.help = (action.help + "; " if action.help else "") + f"default {_SBC_SAMPLER_DEFAULTS[action.dest]}"
+    parser.add_argument("--kept", type=int, default=None,
+                        help=f"posterior draws kept per replicate after thinning; ranks lie in 0..kept (default {DEFAULT_KEPT})")
+    parser.add_argument("--batch", type=int, default=None,
+                        help=f"replicates per vectorised call for backends with sample_batch (default {engine.DEFAULT_BATCH})")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help=f"seconds per task (one batch or replicate) before its worker is killed (default {DEFAULT_TIMEOUT_S:.0f})")
+    parser.add_argument("--out", type=Path, help="run directory (default: results/sbc/<UTC time>)")
+    parser.add_argument("--resume", type=Path, metavar="DIR",
+                        help="continue the SBC run in DIR (its settings; --sims/--models/--backends may extend it)")
+    parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--no-figures", action="store_true", help="skip the figures (tables only)")
+
+
+def sims_overrides(text: str | None, backends: list[str]) -> dict[str, int]:
+    """Only what ``--sims`` names: '200' -> every backend 200; 'numpyro=1000,pyro=10' -> those two."""
+    out: dict[str, int] = {}
+    for part in (p.strip() for p in (text or "").split(",") if p.strip()):
+        key, sep, value = part.rpartition("=")
+        try:
+            n = int(value)
+        except ValueError:
+            raise SettingsError(f"--sims {text!r}: {value!r} is not a whole number") from None
+        if n < 1:
+            raise SettingsError(f"--sims must be at least 1, got {n}")
+        if not sep:
+            out.update({b: n for b in backends})
+        elif key.strip() not in backends:
+            raise SettingsError(f"--sims {text!r}: {key.strip()!r} is not one of the selected backends ({', '.join(backends)})")
+        else:
+            out[key.strip()] = n
+    return out
+
+
+def parse_sims(text: str | None, backends: list[str]) -> dict[str, int]:
+    """Replicates per backend: the defaults, then what ``--sims`` names."""
+    return {**engine.default_sims(backends), **sims_overrides(text, backends)}
+
+
+def _fresh_plan(args) -> engine.SBCPlan:
+    for key, value in _SBC_SAMPLER_DEFAULTS.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    args_cores, args.cores = args.cores, 1  # every fit runs on one core; --cores sizes the pool
+    settings = sampler_settings(args)
+    args.cores = args_cores
+    backends = parse_names(args.backends, backend_names(), list(CORE_BACKENDS))
+    return engine.SBCPlan(
+        models=parse_names(args.models, model_names(), model_names()),
+        backends=backends,
+        sims=parse_sims(args.sims, backends),
+        settings=settings,
+        kept=DEFAULT_KEPT if args.kept is None else args.kept,
+        alpha=DEFAULT_ALPHA if args.alpha is None else args.alpha,
+        root_seed=args.seed,
+        batch=engine.DEFAULT_BATCH if args.batch is None else args.batch,
+        timeout_s=DEFAULT_TIMEOUT_S if args.timeout is None else args.timeout,
+    )
+
+
+def _resumed_plan(args) -> engine.SBCPlan:
+    if args.out is not None:
+        raise SettingsError("give either --out or --resume, not both")
+    if not args.resume.is_dir():
+        raise SettingsError(f"--resume {str(args.resume)!r}: no such directory")
+    plan = engine.SBCPlan.from_dict(SBCStore(args.resume).read_plan())
+    stored = plan.settings.to_dict()
+    for opt, key in _FIXED_ON_RESUME.items():
+        value = getattr(args, opt)
+        if value is not None and value != stored[key]:
+            raise SettingsError(f"--{opt.replace('_', '-')} {value} differs from the resumed run's {stored[key]}; "
+                                "settings that change ranks cannot change on resume")
+    for opt, current in (("seed", plan.root_seed), ("kept", plan.kept), ("batch", plan.batch)):
+        value = getattr(args, opt)
+        if value is not None and value != current:
+            raise SettingsError(f"--{opt} {value} differs from the resumed run's {current}; it cannot change on resume")
+    if args.models:
+        plan.models += [m for m in parse_names(args.models, model_names(), []) if m not in plan.models]
+    if args.backends:
+        plan.backends += [b for b in parse_names(args.backends, backend_names(), []) if b not in plan.backends]
+    new = sims_overrides(args.sims, plan.backends)
+    for b in plan.backends:  # stored replicates are never dropped: sims can only grow
+        plan.sims[b] = max(plan.sims.get(b, 0), new.get(b, 0)) or engine.default_sims([b])[b]
+    if args.alpha is not None:
+        plan.alpha = args.alpha
+    if args.timeout is not None:
+        plan.timeout_s = args.timeout
+    return plan
+
+
+def command(args) -> int:
+    if args.cores is not None and args.cores < 1:
+        raise SettingsError(f"--cores must be a positive integer, got {args.cores}")
+    plan = _resumed_plan(args) if args.resume else _fresh_plan(args)
+    engine.validate(plan)
+    out = args.resume or args.out or engine.default_run_dir()
+    workers = args.cores or os.cpu_count() or 1
+    s = plan.settings
+    print(f"SBC plan: {len(plan.models)} model(s) x {len(plan.backends)} backend(s); replicates "
+          + ", ".join(f"{b} {plan.sims[b]}" for b in plan.backends)
+          + f"; {s.chains} chain(s) x {s.warmup} warm-up x {s.draws} draws, L = {plan.kept}, alpha = {plan.alpha}, "
+          f"seed {plan.root_seed}; {workers} worker(s); run directory {out}", file=sys.stderr, flush=True)
+    try:
+        engine.run_sbc(plan, Path(out), cores=workers, progress=not args.no_progress,
+                       command=["python", "-m", "harness", *sys.argv[1:]], figures=not args.no_figures)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted; finished replicates are stored. Continue with: python -m harness sbc --resume {out}",
+              file=sys.stderr)
+        return 130
+    summary = engine.load_summary(Path(out))
+    print(engine.markdown_table(summary))
+    print(f"\nresults: {out}")
+    return 0

@@ -1,0 +1,431 @@
+"""Plan, run and summarise SBC over models x backends.
+
+Work is split into tasks (``harness.sbc.worker.Task``): fixed-boundary batches of
+``batch`` replicates for backends with ``sample_batch`` (NumPyro: one vectorised call per batch),
+one replicate per task otherwise. Model x backend pairs run one after another, each on the whole
+pool of ``cores`` single-threaded worker processes, so a pair's wall time (compile included) gives
+its replicates per second. Every finished task is stored at once (``harness.sbc.store``); a resumed
+run skips stored replicates and, since seeds and batch boundaries do not depend on what ran before,
+ends with the same ranks as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from harness import provenance
+from harness.backends import CORE_BACKENDS, backend_names, get_backend, load_module
+from harness.catalogue import get_model, model_names
+from harness.results import write_csv_atomic
+from harness.sbc import stats
+from harness.sbc.pool import DEFAULT_TIMEOUT_S, WorkerPool
+from harness.sbc.ranks import DEFAULT_KEPT, quantity_names
+from harness.sbc.store import SBCStore, combo_key
+from harness.sbc.worker import Task
+from harness.settings import SamplerSettings, SettingsError
+from harness.threads import worker_env
+
+# Replicates per backend of the default run (``python -m harness sbc`` = ``nox -s sbc``), sized from
+# measured costs on this 2-core machine (1 chain x 500 warm-up x 500 draws, two workers, shared with
+# other jobs): for all 9 catalogue models, NumPyro ~280 s per 100 replicates (+ ~20 s compile per
+# model), Stan ~0.4 s per replicate, PyMC ~2.5 s (it rebuilds and recompiles the model for each data
+# set), Pyro ~18 s (20-100 s per fit, two at a time). Defaults: ~12-19 + ~6 + ~7.5 + ~11 min, about
+# 40 min in all. Pyro's 4 and PyMC's 20 replicates are a smoke test (inconclusive: fewer than
+# MIN_REPLICATES usable fits for Pyro); run them longer with --sims and --resume.
+DEFAULT_SIMS = {"numpyro": 200, "stan": 100, "pymc": 20, "pyro": 4}
+FALLBACK_SIMS = 100  # backends not in DEFAULT_SIMS
+SBC_CHAINS, SBC_WARMUP, SBC_DRAWS = 1, 500, 500
+DEFAULT_BATCH = 10
+# backends whose fits may not run concurrently in several processes (see harness.sbc.worker)
+SERIAL_BACKENDS = {"stan": "PyStan's driver deletes the model's httpstan fits directory after each fit"}
+
+
+@dataclass
+class SBCPlan:
+    """What an SBC run does; stored as ``sbc.json`` and read back on resume.
+
+    sims: replicates per backend. settings: the NUTS settings every fit uses (``cores`` is 1: each
+    fit runs on one core of the pool). kept: L, draws kept per replicate. batch: replicates per
+    vectorised call for backends with ``sample_batch``.
+    """
+
+    models: list[str]
+    backends: list[str]
+    sims: dict[str, int]
+    settings: SamplerSettings = field(default_factory=lambda: SamplerSettings(
+        chains=SBC_CHAINS, warmup=SBC_WARMUP, draws=SBC_DRAWS, cores=1))
+    kept: int = DEFAULT_KEPT
+    alpha: float = stats.DEFAULT_ALPHA
+    root_seed: int = 0
+    batch: int = DEFAULT_BATCH
+    timeout_s: float = DEFAULT_TIMEOUT_S
+
+    def to_dict(self) -> dict:
+        out = dataclasses.asdict(self)
+        out["settings"] = self.settings.to_dict()
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "SBCPlan":
+        d = dict(d)
+        d["settings"] = SamplerSettings(**d["settings"])
+        return cls(**{f.name: d[f.name] for f in dataclasses.fields(cls) if f.name in d})
+
+    def sims_for(self, backend: str) -> int:
+        return int(self.sims[backend])
+
+
+def default_sims(backends: list[str]) -> dict[str, int]:
+    return {b: DEFAULT_SIMS.get(b, FALLBACK_SIMS) for b in backends}
+
+
+def validate(plan: SBCPlan) -> None:
+    """Every name and number is checked before any work starts."""
+    if not plan.models:
+        raise SettingsError("no models selected; valid models: " + ", ".join(model_names()))
+    if not plan.backends:
+        raise SettingsError("no backends selected; valid backends: " + ", ".join(backend_names()))
+    for name in plan.models:
+        get_model(name)
+    for name in plan.backends:
+        module = load_module(name)
+        get_backend(name)  # an uninstalled backend is an error before any work starts
+        if plan.settings.device not in module.DEVICES:
+            raise SettingsError(f"backend {name!r} runs on {', '.join(module.DEVICES)} only, not {plan.settings.device}")
+        if name not in plan.sims:
+            raise SettingsError(f"no number of replicates for backend {name!r}")
+    for name, n in plan.sims.items():
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise SettingsError(f"sims must be a positive integer, got {n!r} for {name}")
+    if not isinstance(plan.kept, int) or plan.kept < 1:
+        raise SettingsError(f"kept draws L must be a positive integer, got {plan.kept!r}")
+    if plan.settings.chains * plan.settings.draws < plan.kept:
+        raise SettingsError(
+            f"chains x draws = {plan.settings.chains * plan.settings.draws} is less than the "
+            f"{plan.kept} draws kept per replicate; raise --draws or lower --kept")
+    if not 0.0 < plan.alpha < 1.0:
+        raise SettingsError(f"alpha must lie strictly between 0 and 1, got {plan.alpha!r}")
+    if not isinstance(plan.batch, int) or plan.batch < 1:
+        raise SettingsError(f"batch must be a positive integer, got {plan.batch!r}")
+    if not plan.timeout_s > 0:
+        raise SettingsError(f"timeout must be positive, got {plan.timeout_s!r}")
+
+
+def default_run_dir(base: Path = Path("results") / "sbc") -> Path:
+    return base / dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _batched(backend: str) -> bool:
+    return hasattr(load_module(backend), "sample_batch")
+
+
+def plan_tasks(plan: SBCPlan, model: str, backend: str, done: set[int], lock_dir: Path | None = None) -> list[Task]:
+    """Tasks still to run for one model x backend (replicates in ``done`` are skipped).
+
+    Batched backends get fixed boundaries [kB, (k+1)B) cut at ``sims``; a batch is rerun whole when
+    any of its replicates is missing (only the missing ones are stored).
+    """
+    sims, settings = plan.sims_for(backend), plan.settings.to_dict()
+    size = plan.batch if _batched(backend) and plan.batch > 1 else 1
+    lock = str(Path(lock_dir) / f"{backend}.lock") if lock_dir is not None and backend in SERIAL_BACKENDS else ""
+    tasks = []
+    for start in range(0, sims, size):
+        reps = tuple(range(start, min(start + size, sims)))
+        if all(r in done for r in reps):
+            continue
+        tasks.append(Task(model, backend, reps, settings, plan.root_seed, plan.kept, size if size > 1 else 0, lock))
+    return tasks
+
+
+def _lock_dir() -> Path:
+    """Locks of SERIAL_BACKENDS, in the harness cache so that concurrent SBC runs share them."""
+    root = Path(os.environ.get("PPL_HARNESS_CACHE", Path.home() / ".cache" / "ppl-harness"))
+    path = root / "locks"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def failed_records(task: Task, reason: str) -> list[dict]:
+    """Records of a task that produced none (timeout, lost worker, error outside a replicate)."""
+    from harness.sbc.worker import replicate_streams
+
+    return [{"model": task.model, "backend": task.backend, "replicate": i,
+             "seed": replicate_streams(task.root_seed, task.model, i)[1], "status": "failed", "error": reason}
+            for i in task.replicates]
+
+
+def run_sbc(plan: SBCPlan, out_dir: Path, cores: int | None = None, progress: bool = True,
+            command: list[str] | None = None, in_process: bool = False, log=None, figures: bool = True) -> Path:
+    """Run every missing replicate of ``plan`` into ``out_dir``, then write tables and figures.
+
+    cores: worker processes (default: all CPUs). in_process: run tasks in this process, one after
+    another (tests; no timeout). ``log`` gets one line per finished model x backend.
+    """
+    validate(plan)
+    if cores is not None and cores < 1:
+        raise SettingsError(f"cores must be a positive integer, got {cores}")
+    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    (Path(out_dir) / "logs").mkdir(parents=True, exist_ok=True)
+    with _exclusive(Path(out_dir) / "logs" / "run.lock"), _terminate_as_interrupt():
+        store = SBCStore(out_dir)  # repairs a torn last line: only once no other process writes
+        store.write_plan(plan.to_dict())
+        store_manifest(store, plan, command)
+        _run_all(plan, store, cores or os.cpu_count() or 1, progress, in_process, log)
+    write_outputs(store.root, figures=figures)
+    return store.root
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path):
+    """One process per run directory: a second one (e.g. --resume while it still runs) is refused."""
+    import fcntl
+
+    with open(lock_path, "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise SettingsError(f"{lock_path.parent.parent} is in use by another SBC process") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM stops the run like Ctrl-C: workers are killed, stored replicates stay."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run_all(plan: SBCPlan, store: SBCStore, cores: int, progress: bool, in_process: bool, log) -> None:
+    from tqdm import tqdm
+
+    env = worker_env(1, plan.settings.device)
+    pool = None if in_process else WorkerPool(cores, env, plan.timeout_s, log_dir=store.root / "logs")
+    try:
+        for model in plan.models:
+            for backend in plan.backends:
+                done = {r for (m, b, r) in store.records() if m == model and b == backend}
+                tasks = plan_tasks(plan, model, backend, done, lock_dir=_lock_dir())
+                if not tasks:
+                    continue
+                todo = sum(1 for t in tasks for r in t.replicates if r not in done)
+                bar = tqdm(total=todo, disable=not progress, unit="rep", dynamic_ncols=True, file=sys.stderr,
+                           desc=f"{model} {backend}")
+                clock = [time.perf_counter()]
+
+                def on_done(task: Task, records: list[dict], model=model, backend=backend, bar=bar) -> None:
+                    new = [r for r in records if r["replicate"] not in done]
+                    done.update(r["replicate"] for r in new)
+                    store.append(new)
+                    now = time.perf_counter()
+                    store.add_timing(model, backend, now - clock[0], len(new))
+                    clock[0] = now
+                    bar.update(len(new))
+
+                if pool is None:
+                    from harness.sbc.worker import run_task
+
+                    for task in tasks:
+                        on_done(task, run_task(task))
+                else:
+                    pool.run(tasks, on_done, failed_records)
+                bar.close()
+                log(_progress_line(store, model, backend))
+    finally:
+        if pool is not None:
+            pool.close(kill=sys.exc_info()[0] is not None)
+
+
+def store_manifest(store: SBCStore, plan: SBCPlan, command: list[str] | None) -> None:
+    """Provenance of the first session; a resumed session is appended to ``sessions``."""
+    import json
+
+    from harness.results import write_json_atomic
+
+    settings = {**plan.to_dict(), "thread_env": worker_env(1, plan.settings.device, {})}
+    manifest = provenance.collect(settings, command)
+    path = store.root / "manifest.json"
+    if path.exists():
+        try:
+            first = json.loads(path.read_text())
+        except json.JSONDecodeError:
+            first = None
+        if isinstance(first, dict):
+            session = {k: manifest[k] for k in ("created", "command", "machine", "git")}
+            manifest = {**first, "settings": settings, "sessions": first.get("sessions", []) + [session]}
+    write_json_atomic(path, manifest)
+
+
+def _progress_line(store: SBCStore, model: str, backend: str) -> str:
+    recs = [r for (m, b, _), r in store.records().items() if m == model and b == backend]
+    ok = sum(r["status"] == "ok" for r in recs)
+    t = store.timing().get(combo_key(model, backend), {})
+    rate = t.get("replicates", 0) / t["wall_s"] if t.get("wall_s") else float("nan")
+    return f"sbc {model} x {backend}: {len(recs)} replicates, {ok} ok, {rate:.2f} replicates/s"
+
+
+# ---------------------------------------------------------------- tables
+
+
+RANK_COLUMNS = ["model", "backend", "replicate", "quantity", "rank", "n_kept", "status", "divergences", "seed", "error"]
+SUMMARY_COLUMNS = [
+    "model", "backend", "sims", "ok", "failed", "failed_frac", "divergent_frac", "verdict", "verdict_no_divergent",
+    "failed_quantities", "coverage_50", "coverage_80", "coverage_95", "chi2_min_p", "reps_per_s", "wall_s",
+    "settings", "low_ess", "n_no_divergent", "excluded_frac_no_divergent", "failed_quantities_no_divergent",
+    "verdict_reason", "kept", "alpha", "band_prob", "planned_sims",
+]
+
+
+def ranks_frame(records: list[dict]) -> pd.DataFrame:
+    """Tidy ranks: one row per replicate x quantity; a replicate without ranks is one row with no quantity."""
+    rows = []
+    for r in records:
+        base = {"model": r["model"], "backend": r["backend"], "replicate": r["replicate"], "status": r["status"],
+                "n_kept": r.get("n_kept"), "divergences": r.get("divergences"), "seed": r.get("seed"),
+                "error": (r.get("error") or "").split("\n")[0][:300]}
+        ranks = r.get("ranks") or {}
+        if not ranks:
+            rows.append({**base, "quantity": None, "rank": None})
+        rows.extend({**base, "quantity": q, "rank": v} for q, v in ranks.items())
+    frame = pd.DataFrame(rows, columns=RANK_COLUMNS)
+    for col in ("rank", "n_kept", "divergences"):
+        frame[col] = frame[col].astype("Int64")
+    return frame.sort_values(["model", "backend", "replicate"], kind="stable").reset_index(drop=True)
+
+
+@dataclass
+class ComboResult:
+    """Everything computed for one model x backend: the summary row, per-quantity rows, rank arrays."""
+
+    row: dict
+    quantity_rows: list[dict]
+    names: list[str]
+    ranks_ok: np.ndarray        # (N_ok, Q)
+    ranks_clean: np.ndarray     # (N_clean, Q) divergence-free
+    prob: float
+
+
+def summarise_combo(plan: SBCPlan, model: str, backend: str, records: list[dict], timing: dict) -> ComboResult:
+    spec = get_model(model)
+    names = quantity_names(spec, spec.data())
+    sims = len(records)
+    ok = [r for r in records if r["status"] == "ok"]
+    clean = [r for r in ok if not r.get("divergences")]
+    failed = sims - len(ok)
+
+    def matrix(recs):
+        return np.array([[r["ranks"][q] for q in names] for r in recs], dtype=int).reshape(len(recs), len(names))
+
+    ranks_ok, ranks_clean = matrix(ok), matrix(clean)
+    a_ok = stats.assess(ranks_ok, names, plan.kept, plan.alpha)
+    a_clean = stats.assess(ranks_clean, names, plan.kept, plan.alpha)
+    verdict, reason = stats.verdict(sims, failed, a_ok)
+    verdict_clean, _ = stats.verdict(sims, failed, a_clean)
+    wall = timing.get("wall_s", float("nan"))
+    run = timing.get("replicates", 0)
+    row = {
+        "model": model, "backend": backend, "sims": sims, "ok": len(ok), "failed": failed,
+        "failed_frac": failed / sims if sims else float("nan"),
+        "divergent_frac": (len(ok) - len(clean)) / len(ok) if ok else float("nan"),
+        "verdict": verdict, "verdict_no_divergent": verdict_clean,
+        "failed_quantities": ";".join(a_ok.failed_quantities),
+        "coverage_50": a_ok.mean_coverage(0.5), "coverage_80": a_ok.mean_coverage(0.8),
+        "coverage_95": a_ok.mean_coverage(0.95), "chi2_min_p": a_ok.chi2_min_p,
+        "reps_per_s": run / wall if wall and wall > 0 else float("nan"), "wall_s": wall,
+        "settings": _settings_text(plan),
+        "low_ess": sum(r["status"] == "low_ess" for r in records),
+        "n_no_divergent": len(clean),
+        "excluded_frac_no_divergent": (sims - len(clean)) / sims if sims else float("nan"),
+        "failed_quantities_no_divergent": ";".join(a_clean.failed_quantities),
+        "verdict_reason": reason, "kept": plan.kept, "alpha": plan.alpha, "band_prob": a_ok.prob,
+        "planned_sims": plan.sims.get(backend),
+    }
+    qrows = []
+    for subset, assessment in (("all_ok", a_ok), ("no_divergent", a_clean)):
+        for q in assessment.quantities:
+            qrows.append({"model": model, "backend": backend, "subset": subset, "quantity": q.quantity, "n": q.n,
+                          "in_band": q.in_band, "max_ecdf_diff": q.max_ecdf_diff, "chi2": q.chi2, "chi2_p": q.chi2_p,
+                          **{f"coverage_{int(lvl * 100)}": q.coverage[lvl] for lvl in stats.COVERAGE_LEVELS},
+                          "band_prob": assessment.prob})
+    return ComboResult(row, qrows, names, ranks_ok, ranks_clean, a_ok.prob)
+
+
+def _settings_text(plan: SBCPlan) -> str:
+    s = plan.settings
+    return (f"chains={s.chains} warmup={s.warmup} draws={s.draws} target_accept={s.target_accept} "
+            f"max_treedepth={s.max_treedepth} kept={plan.kept} seed={plan.root_seed} batch={plan.batch}")
+
+
+def write_outputs(root: Path, figures: bool = True) -> pd.DataFrame:
+    """Rebuild ranks.csv, summary.csv, quantities.csv and the figures from replicates.jsonl."""
+    store = SBCStore(root)
+    plan = SBCPlan.from_dict(store.read_plan())
+    records = store.records()
+    timing = store.timing()
+    by_combo: dict = {}
+    for (m, b, _), rec in sorted(records.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])):
+        by_combo.setdefault((m, b), []).append(rec)
+    write_csv_atomic(root / "ranks.csv", ranks_frame([r for recs in by_combo.values() for r in recs]))
+    rows, qrows = [], []
+    for model in plan.models:
+        for backend in plan.backends:
+            recs = by_combo.get((model, backend))
+            if not recs:
+                continue
+            result = summarise_combo(plan, model, backend, recs, timing.get(combo_key(model, backend), {}))
+            rows.append(result.row)
+            qrows.extend(result.quantity_rows)
+            if figures:
+                from harness.sbc.plots import combo_figure
+
+                combo_figure(root / "figures" / f"{model}__{backend}.png", result, plan.kept)
+    summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    write_csv_atomic(root / "summary.csv", summary)
+    write_csv_atomic(root / "quantities.csv", pd.DataFrame(qrows))
+    return summary
+
+
+def load_summary(root: Path) -> pd.DataFrame:
+    return pd.read_csv(Path(root) / "summary.csv", keep_default_na=False, na_values=[""])
+
+
+def markdown_table(summary: pd.DataFrame) -> str:
+    """The per model x backend table the command prints."""
+    head = ("| model | backend | replicates | failed | verdict | verdict (no divergent; excluded) | failed quantities "
+            "| coverage 50/80/95 | replicates/s |")
+    lines = [head, "|" + "---|" * 9]
+    for r in summary.itertuples():
+        failed_q = r.failed_quantities if isinstance(r.failed_quantities, str) and r.failed_quantities else "-"
+        lines.append(
+            f"| {r.model} | {r.backend} | {r.sims} | {r.failed} ({r.failed_frac:.1%}) | {r.verdict} "
+            f"| {r.verdict_no_divergent} ({r.excluded_frac_no_divergent:.1%}) | {failed_q} "
+            f"| {r.coverage_50:.2f}/{r.coverage_80:.2f}/{r.coverage_95:.2f} | {r.reps_per_s:.2f} |")
+    return "\n".join(lines)
+
+
+__all__ = ["SBCPlan", "run_sbc", "write_outputs", "markdown_table", "default_sims", "validate", "CORE_BACKENDS"]

@@ -1,0 +1,117 @@
+"""The SBC run directory.
+
+Layout::
+
+    <run>/sbc.json           the plan (models, backends, sims, sampler settings, L, alpha, seed, batch)
+    <run>/manifest.json      provenance (harness.provenance.collect) with the plan as its settings
+    <run>/replicates.jsonl   one JSON record per finished replicate, appended and fsynced at once
+    <run>/timing.json        wall seconds and replicates run per model x backend, over all sessions
+    <run>/ranks.csv          tidy ranks: model, backend, replicate, quantity, rank, n_kept, status, divergences
+    <run>/summary.csv        one row per model x backend (verdicts, coverage, replicates per second)
+    <run>/quantities.csv     one row per model x backend x fit subset x quantity
+    <run>/figures/<model>__<backend>.png
+    <run>/logs/worker-<i>.log   what the worker processes printed
+
+``replicates.jsonl`` is the source of truth: a run killed at any moment loses at most the tasks in
+flight, and a resumed run skips every replicate already stored. Tables and figures are rebuilt from
+it at the end of each session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from harness.results import ResultsError, write_json_atomic
+
+PLAN_FILE = "sbc.json"
+REPLICATES_FILE = "replicates.jsonl"
+TIMING_FILE = "timing.json"
+
+
+def combo_key(model: str, backend: str) -> str:
+    return f"{model}__{backend}"
+
+
+class SBCStore:
+    """Reads and appends one SBC run directory."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.replicates_path = self.root / REPLICATES_FILE
+        self._repair_tail()
+
+    def _repair_tail(self) -> None:
+        """Drop a half-written last line (a run killed mid-write) so appends start on a fresh line."""
+        path = self.replicates_path
+        if not path.exists() or path.stat().st_size == 0:
+            return
+        with open(path, "rb+") as fh:
+            data = fh.read()
+            if data.endswith(b"\n"):
+                return
+            fh.truncate(data.rfind(b"\n") + 1)
+
+    # plan
+    def read_plan(self) -> dict:
+        path = self.root / PLAN_FILE
+        if not path.exists():
+            raise ResultsError(f"{self.root} is not an SBC run directory (no {PLAN_FILE})")
+        try:
+            return json.loads(path.read_text())
+        except json.JSONDecodeError as err:
+            raise ResultsError(f"{path} is not valid JSON: {err}") from err
+
+    def write_plan(self, plan: dict) -> None:
+        write_json_atomic(self.root / PLAN_FILE, plan)
+
+    # replicates
+    def records(self) -> dict[tuple[str, str, int], dict]:
+        """{(model, backend, replicate): record}; the first record of a replicate wins."""
+        out: dict = {}
+        if not self.replicates_path.exists():
+            return out
+        with open(self.replicates_path) as fh:
+            for line in fh:
+                if not line.strip():
+                    continue
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError:
+                    continue  # a torn line; its replicate is simply run again
+                out.setdefault((rec["model"], rec["backend"], int(rec["replicate"])), rec)
+        return out
+
+    def append(self, records: list[dict]) -> None:
+        """Append records as JSON lines, then flush and fsync (durable before the next task starts)."""
+        if not records:
+            return
+        text = "".join(json.dumps(r, allow_nan=True, default=_plain) + "\n" for r in records)
+        with open(self.replicates_path, "a") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    # timing
+    def timing(self) -> dict:
+        path = self.root / TIMING_FILE
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    def add_timing(self, model: str, backend: str, wall_s: float, replicates: int) -> None:
+        timing = self.timing()
+        entry = timing.setdefault(combo_key(model, backend), {"wall_s": 0.0, "replicates": 0})
+        entry["wall_s"] += float(wall_s)
+        entry["replicates"] += int(replicates)
+        write_json_atomic(self.root / TIMING_FILE, timing)
+
+
+def _plain(obj):
+    import numpy as np
+
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"cannot serialise {type(obj).__name__}")

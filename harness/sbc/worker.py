@@ -1,0 +1,186 @@
+"""One SBC task (a batch of replicates of one model x backend), run inside a worker process.
+
+Seeds: replicate ``i`` of ``model`` under root seed ``s`` owns ``SeedSequence([s, crc32(model), i])``,
+spawned into three streams: the prior draw and simulated data, the sampler's seed, and the ranks'
+tie-breaking. Nothing depends on the backend, the batch or the worker, so every backend fits the same
+simulated data sets and a resumed run reproduces an uninterrupted one.
+
+Compilation: a worker keeps the compiled model of the model x backend it is working on
+(``backend.compile`` once per process), then fits each simulated data set with ``backend.sample``,
+or, when the backend has ``sample_batch`` and the task asks for it, all of the task's data sets in
+one vectorised call. Batches have fixed boundaries ([0, B), [B, 2B), ...); a short last batch is
+padded with copies of its first data set (their fits are discarded) so one compiled batch size
+serves the whole run.
+
+Serialised backends: Stan's PyStan driver deletes the model's whole httpstan ``fits`` directory after
+every fit (``harness/backends/stan.py``, ``_delete_fits``), which breaks a fit of the same model running
+at that moment in another worker ("Fit ... not found"). Tasks of such backends carry a lock file, and
+compiling and fitting hold it, so their fits run one at a time; simulation and ranks stay parallel.
+
+Every replicate ends as a record (a dict, one JSON line in ``replicates.jsonl``)::
+
+    model, backend, replicate, seed (sampler), status ("ok" | "low_ess" | "failed"), error,
+    divergences, ranks {quantity: rank}, n_kept, thin, ess_bulk_min, fit_s, wall_s, compile_s
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import traceback
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from harness.sbc.ranks import replicate_ranks
+
+_CONTEXT: dict = {}
+
+
+@dataclass(frozen=True)
+class Task:
+    """Replicates of one model x backend for one worker call.
+
+    settings: ``SamplerSettings.to_dict()``; kept: L; batch: > 0 to fit with ``sample_batch`` in
+    batches of exactly this size (``replicates`` is then one fixed-boundary batch), 0 for one
+    ``sample`` call per replicate. serial_lock: a lock file held while compiling and fitting, for
+    backends whose fits may not run concurrently ("" for none).
+    """
+
+    model: str
+    backend: str
+    replicates: tuple[int, ...]
+    settings: dict
+    root_seed: int
+    kept: int
+    batch: int = 0
+    serial_lock: str = ""
+
+
+@contextlib.contextmanager
+def _serial(lock_path: str):
+    """Hold an exclusive lock on ``lock_path`` (no-op for "")."""
+    if not lock_path:
+        yield
+        return
+    import fcntl
+
+    with open(lock_path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def replicate_streams(root_seed: int, model: str, replicate: int) -> tuple[np.random.Generator, int, np.random.Generator]:
+    """(simulation rng, sampler seed (31-bit int), tie-breaking rng) of one replicate."""
+    key = zlib.crc32(model.encode())
+    sim, sampler, ties = np.random.SeedSequence([root_seed, key, replicate]).spawn(3)
+    return np.random.default_rng(sim), int(sampler.generate_state(1)[0] >> 1), np.random.default_rng(ties)
+
+
+def simulate(spec, data, root_seed: int, replicate: int) -> tuple[dict, dict, int, np.random.Generator]:
+    """(true params, simulated data, sampler seed, tie rng) of one replicate, from the model's numpy prior."""
+    rng, seed, ties = replicate_streams(root_seed, spec.name, replicate)
+    truth = spec.sample_prior(rng, data)
+    return truth, spec.simulate(rng, truth, data), seed, ties
+
+
+def _error_text(err: BaseException) -> str:
+    return f"{type(err).__name__}: {err}\n" + traceback.format_exc()[-2500:]
+
+
+def _context(task: Task) -> dict:
+    """Spec, benchmark data, backend and compiled model of the task's model x backend (cached)."""
+    from harness.backends import get_backend
+    from harness.catalogue import get_model
+    from harness.settings import SamplerSettings
+
+    key = (task.model, task.backend, tuple(sorted(task.settings.items())))
+    if _CONTEXT.get("key") != key:
+        _CONTEXT.clear()
+        _CONTEXT["key"] = key
+        spec = get_model(task.model)
+        data = spec.data()
+        settings = SamplerSettings(**task.settings)
+        ctx = {"spec": spec, "data": data, "settings": settings, "compile_s": 0.0, "error": None}
+        start = time.perf_counter()
+        try:
+            ctx["backend"] = get_backend(task.backend)
+            with _serial(task.serial_lock):
+                ctx["compiled"] = ctx["backend"].compile(spec, data, settings)
+        except Exception as err:  # every replicate of this model x backend then fails with this error
+            ctx["error"] = "compile failed: " + _error_text(err)
+        ctx["compile_s"] = time.perf_counter() - start
+        _CONTEXT["ctx"] = ctx
+    return _CONTEXT["ctx"]
+
+
+def _record(task: Task, replicate: int, seed: int, status: str, error: str = "", **extra) -> dict:
+    return {"model": task.model, "backend": task.backend, "replicate": int(replicate), "seed": int(seed),
+            "status": status, "error": error, **extra}
+
+
+def _fit_all(ctx: dict, task: Task, datasets: list[dict], seeds: list[int]) -> list:
+    """Fit every data set: a list of Fit objects or exception texts, one per data set."""
+    backend, compiled, settings = ctx["backend"], ctx["compiled"], ctx["settings"]
+    if task.batch > 0 and hasattr(backend, "sample_batch"):
+        pad = task.batch - len(datasets)
+        try:
+            with _serial(task.serial_lock):
+                fits = backend.sample_batch(compiled, datasets + [datasets[0]] * pad, settings, seeds + [seeds[0]] * pad)
+            return list(fits[: len(datasets)])
+        except Exception:  # one bad data set must not fail its batch: fit them one by one
+            pass
+    out = []
+    for data, seed in zip(datasets, seeds):
+        try:
+            with _serial(task.serial_lock):
+                out.append(backend.sample(compiled, data, settings, seed))
+        except Exception as err:
+            out.append(_error_text(err))
+    return out
+
+
+def run_task(task: Task) -> list[dict]:
+    """Simulate, fit and rank every replicate of the task; one record per replicate, never raises."""
+    start = time.perf_counter()
+    try:
+        ctx = _context(task)
+        spec, data = ctx["spec"], ctx["data"]
+        sims = [simulate(spec, data, task.root_seed, i) for i in task.replicates]
+    except Exception as err:  # e.g. a model's prior sampler or simulator raising
+        text = "simulation failed: " + _error_text(err)
+        return [_record(task, i, replicate_streams(task.root_seed, task.model, i)[1], "failed", text)
+                for i in task.replicates]
+    n = len(task.replicates)
+    if ctx["error"]:
+        return [_record(task, i, s[2], "failed", ctx["error"]) for i, s in zip(task.replicates, sims)]
+    compile_s, ctx["compile_s"] = ctx["compile_s"], 0.0  # charged to the first task after compiling
+    fits = _fit_all(ctx, task, [s[1] for s in sims], [s[2] for s in sims])
+    records = []
+    for i, (truth, data_sim, seed, ties), fit in zip(task.replicates, sims, fits):
+        if isinstance(fit, str):
+            records.append(_record(task, i, seed, "failed", fit))
+            continue
+        extra = {"divergences": int(np.sum(fit.diverging)), "fit_s": float(fit.warmup_s + fit.sampling_s)}
+        compile_s += float(fit.extra_compile_s)
+        try:
+            bad = [k for k, v in fit.draws.items() if not np.all(np.isfinite(v))]
+            if bad:
+                raise FloatingPointError(f"non-finite draws in {bad}")
+            r = replicate_ranks(spec, data_sim, truth, fit.draws, task.kept, ties)
+        except Exception as err:
+            records.append(_record(task, i, seed, "failed", _error_text(err), **extra))
+            continue
+        error = "" if r.status == "ok" else (
+            f"bulk ESS {r.ess_bulk_min:.0f} leaves {r.info['candidates']} near-independent draws < L = {task.kept}")
+        records.append(_record(task, i, seed, r.status, error, ranks=r.ranks, n_kept=r.n_kept, thin=r.thin,
+                               ess_bulk_min=r.ess_bulk_min, **extra))
+    wall = time.perf_counter() - start
+    for rec in records:
+        rec["wall_s"] = wall / n
+        rec["compile_s"] = compile_s / n
+    return records

@@ -1,0 +1,179 @@
+"""SBC end to end: outputs, worker pool, failures counted (never dropped), resume = uninterrupted run.
+
+Uses the fake backends of ``tests/conftest.py`` (``fake_exact`` samples ``normal_mean`` exactly from
+its conjugate posterior; the others raise, crash, hang or return NaN) and, for batching and resume,
+the real NumPyro backend on ``normal_mean`` with short chains.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from harness.backends import availability
+from harness.cli import main
+from harness.sbc import engine
+from harness.sbc.store import SBCStore
+from harness.settings import SamplerSettings
+from tests.fakes import exact
+
+FAST = SamplerSettings(chains=1, warmup=10, draws=200, cores=1)
+BRIEF_SUMMARY_COLUMNS = [
+    "model", "backend", "sims", "ok", "failed", "failed_frac", "divergent_frac", "verdict", "verdict_no_divergent",
+    "failed_quantities", "coverage_50", "coverage_80", "coverage_95", "chi2_min_p", "reps_per_s", "wall_s", "settings",
+]
+
+
+def plan_for(backends, sims, **kw):
+    return engine.SBCPlan(models=["normal_mean"], backends=list(backends), sims={b: sims for b in backends},
+                          settings=kw.pop("settings", FAST), **kw)
+
+
+def test_pool_run_writes_every_output_with_uniform_ranks_for_the_exact_backend(tmp_path):
+    out = engine.run_sbc(plan_for(["fake_exact"], 100), tmp_path / "run", cores=2, progress=False)
+    for name in ("manifest.json", "sbc.json", "replicates.jsonl", "timing.json", "ranks.csv", "summary.csv",
+                 "quantities.csv", "figures/normal_mean__fake_exact.png"):
+        assert (out / name).is_file(), name
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary.columns[: len(BRIEF_SUMMARY_COLUMNS)]) == BRIEF_SUMMARY_COLUMNS
+    row = summary.iloc[0]
+    assert (row.sims, row.ok, row.failed) == (100, 100, 0)
+    # the exact backend fails a verdict at most alpha = 5% of the time (tests/test_sbc_stats.py); here we
+    # check the plumbing (truth, data and fit of the same replicate): mismatched ones give p ~ 0
+    assert row.verdict in ("pass", "fail") and row.chi2_min_p > 1e-4
+    assert row.reps_per_s > 0 and 0.8 < row.coverage_95 / 0.95 < 1.1
+    ranks = pd.read_csv(out / "ranks.csv")
+    assert len(ranks) == 300 and set(ranks.quantity) == {"mu", "loglik", "joint"}
+    assert ranks["rank"].between(0, 39).all() and (ranks.n_kept == 39).all()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["settings"]["sims"] == {"fake_exact": 100} and "machine" in manifest
+    assert manifest["settings"]["thread_env"]["OMP_NUM_THREADS"] == "1"  # one thread per worker
+
+
+def test_failures_in_workers_are_counted_not_dropped(tmp_path):
+    backends = ["fake_raise", "fake_nan", "fake_crash", "fake_hang"]
+    plan = plan_for(backends, 2, timeout_s=4.0)
+    out = engine.run_sbc(plan, tmp_path / "run", cores=2, progress=False, figures=False)
+    summary = pd.read_csv(out / "summary.csv").set_index("backend")
+    for b in backends:
+        assert summary.loc[b, "sims"] == 2 and summary.loc[b, "failed"] == 2, b
+        assert summary.loc[b, "verdict"] == "inconclusive"
+    records = SBCStore(out).records()
+    errors = {b: records[("normal_mean", b, 0)]["error"] for b in backends}
+    assert "deliberate failure at compile" in errors["fake_raise"]
+    assert "non-finite draws" in errors["fake_nan"]
+    assert "worker process died" in errors["fake_crash"]
+    assert "timeout" in errors["fake_hang"]
+    ranks = pd.read_csv(out / "ranks.csv")
+    assert len(ranks) == 8 and (ranks.status == "failed").all()  # one row per failed replicate
+
+
+def _fail_on(seeds_to_fail):
+    original = exact.sample
+
+    def sample(compiled, data, settings, seed):
+        if seed in seeds_to_fail:
+            raise RuntimeError("injected failure")
+        return original(compiled, data, settings, seed)
+
+    return sample
+
+
+@pytest.mark.parametrize("n_failed,inconclusive", [(1, False), (3, True)])
+def test_failed_replicate_counts_toward_the_verdict(tmp_path, monkeypatch, n_failed, inconclusive):
+    from harness.sbc.worker import replicate_streams
+
+    seeds = {replicate_streams(0, "normal_mean", i)[1] for i in range(n_failed)}
+    monkeypatch.setattr(exact, "sample", _fail_on(seeds))
+    out = engine.run_sbc(plan_for(["fake_exact"], 40), tmp_path / "run", in_process=True, progress=False, figures=False)
+    row = pd.read_csv(out / "summary.csv").iloc[0]
+    assert (row.sims, row.ok, row.failed) == (40, 40 - n_failed, n_failed)
+    assert (row.verdict == "inconclusive") == inconclusive  # 1/40 = 2.5% failed: a verdict; 3/40 = 7.5%: none
+    ranks = pd.read_csv(out / "ranks.csv")
+    failed = ranks[ranks.status == "failed"]
+    assert sorted(failed.replicate) == list(range(n_failed)) and failed.error.str.contains("injected").all()
+
+
+def test_bad_input_is_rejected_before_work_starts(tmp_path, capsys):
+    assert main(["sbc", "--models", "no_such_model", "--out", str(tmp_path / "a")]) == 2
+    assert "valid models" in capsys.readouterr().err
+    assert main(["sbc", "--backends", "no_such_backend", "--out", str(tmp_path / "b")]) == 2
+    assert main(["sbc", "--models", "normal_mean", "--backends", "fake_missing", "--out", str(tmp_path / "c")]) == 2
+    assert "unavailable" in capsys.readouterr().err
+    assert main(["sbc", "--models", "normal_mean", "--backends", "fake_exact", "--sims", "0"]) == 2
+    assert "at least 1" in capsys.readouterr().err
+    assert main(["sbc", "--sims", "pyro=x"]) == 2
+    assert main(["sbc", "--backends", "fake_exact", "--models", "normal_mean", "--cores", "0"]) == 2
+    assert main(["sbc", "--backends", "fake_exact", "--models", "normal_mean", "--draws", "10"]) == 2
+    assert "kept" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
+def test_cli_prints_the_table_and_resume_extends_the_run(tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["sbc", "--models", "normal_mean", "--backends", "fake_exact", "--cores", "1", "--warmup", "10",
+            "--draws", "200", "--no-progress", "--no-figures"]
+    assert main(args + ["--sims", "25", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "| normal_mean | fake_exact | 25 |" in text and "pass" in text
+    assert main(["sbc", "--resume", str(out), "--sims", "30", "--cores", "1", "--no-progress", "--no-figures"]) == 0
+    assert "| normal_mean | fake_exact | 30 |" in capsys.readouterr().out
+    assert main(["sbc", "--resume", str(out), "--warmup", "20"]) == 2
+    assert "cannot change on resume" in capsys.readouterr().err
+
+
+numpyro_missing = availability().get("numpyro")
+
+
+@pytest.mark.skipif(bool(numpyro_missing), reason=f"numpyro unavailable: {numpyro_missing}")
+def test_numpyro_batches_resume_to_the_same_ranks(tmp_path):
+    """10 replicates then resumed to 20 (batch 4: [8, 12) is padded first, full later), with a torn
+    last line as a kill mid-write leaves, equals a fresh run of 20."""
+    settings = SamplerSettings(chains=1, warmup=100, draws=200, cores=1)
+    plan = engine.SBCPlan(models=["normal_mean"], backends=["numpyro"], sims={"numpyro": 10}, settings=settings,
+                          kept=19, batch=4)
+    resumed = tmp_path / "resumed"
+    engine.run_sbc(plan, resumed, in_process=True, progress=False, figures=False)
+    with open(resumed / "replicates.jsonl", "a") as fh:
+        fh.write('{"model": "normal_mean", "backend": "numpyro", "repl')  # torn line
+    plan.sims = {"numpyro": 20}
+    engine.run_sbc(plan, resumed, in_process=True, progress=False, figures=False)
+    fresh = engine.run_sbc(plan, tmp_path / "fresh", in_process=True, progress=False, figures=False)
+
+    a, b = SBCStore(resumed).records(), SBCStore(fresh).records()
+    assert sorted(a) == sorted(b) and len(a) == 20
+    for key in a:
+        for field in ("status", "ranks", "seed", "divergences", "thin"):
+            assert a[key].get(field) == b[key].get(field), (key, field)
+    ranks_a = pd.read_csv(resumed / "ranks.csv")
+    ranks_b = pd.read_csv(tmp_path / "fresh" / "ranks.csv")
+    pd.testing.assert_frame_equal(ranks_a, ranks_b)
+    row = pd.read_csv(resumed / "summary.csv").iloc[0]
+    assert row.sims == 20 and row.ok + row.failed == 20 and np.isfinite(row.reps_per_s)
+
+
+def test_sims_option_sets_every_backend_or_some():
+    from harness.sbc.command import parse_sims, sims_overrides
+
+    backends = ["numpyro", "pyro"]
+    assert parse_sims(None, backends) == {b: engine.DEFAULT_SIMS[b] for b in backends}
+    assert parse_sims("50", backends) == {"numpyro": 50, "pyro": 50}
+    assert parse_sims("pyro=7", backends) == {"numpyro": engine.DEFAULT_SIMS["numpyro"], "pyro": 7}
+    assert parse_sims("50,pyro=7", backends) == {"numpyro": 50, "pyro": 7}
+    assert sims_overrides("pyro=7", backends) == {"pyro": 7}  # on --resume, only what is named changes
+
+
+def test_a_run_directory_serves_one_process_at_a_time(tmp_path):
+    import fcntl
+
+    from harness.settings import SettingsError
+
+    out = tmp_path / "run"
+    (out / "logs").mkdir(parents=True)
+    with open(out / "logs" / "run.lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        with pytest.raises(SettingsError, match="in use"):
+            engine.run_sbc(plan_for(["fake_exact"], 5), out, in_process=True, progress=False)
