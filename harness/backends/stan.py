@@ -139,10 +139,35 @@ def _pystan_compile(spec: ModelSpec, data: Data) -> Compiled:
     return Compiled(handle, time.perf_counter() - start, cache_hit=cached, info=info)
 
 
-def _delete_fits(model_name: str) -> None:
+@contextlib.contextmanager
+def _fit_cache_guard(model_name: str):
+    """Hold a shared lock on the model's httpstan fit cache while sampling; empty it on the way out
+    only if no other process is sampling the same model (else the last one out does).
+
+    httpstan stores every fit with a seed and returns it for an identical request, so a repeated
+    seed would time nothing; deleting the fits directory while another process's fit is in it would
+    break that process, hence the lock.
+    """
+    import fcntl
+
     import httpstan.cache
 
-    shutil.rmtree(httpstan.cache.model_directory(model_name) / "fits", ignore_errors=True)
+    lock_path = _cache_dir() / "locks" / f"{model_name.replace('/', '_')}.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return  # another process is mid-fit; it empties the cache when it finishes
+            try:
+                shutil.rmtree(httpstan.cache.model_directory(model_name) / "fits", ignore_errors=True)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _pystan_chain(handle: dict, data: Data, stan_data: dict, settings, seed: int):
@@ -151,7 +176,7 @@ def _pystan_chain(handle: dict, data: Data, stan_data: dict, settings, seed: int
     spec = handle["spec"]
     with _scratch_cwd(), contextlib.redirect_stderr(open(os.devnull, "w")):
         model = stan.build(handle["code"], data=stan_data, random_seed=seed)  # cached: no compile
-        try:
+        with _fit_cache_guard(handle["model_name"]):
             fit = model.sample(
                 num_chains=1,
                 num_warmup=settings.warmup,
@@ -159,8 +184,6 @@ def _pystan_chain(handle: dict, data: Data, stan_data: dict, settings, seed: int
                 delta=settings.target_accept,
                 max_depth=settings.max_treedepth,
             )
-        finally:
-            _delete_fits(handle["model_name"])
     log = "\n".join(line.decode(errors="replace") for line in fit.stan_outputs)
     warmup_s, sampling_s = _elapsed(_logger_text(log))
     draws = {}
