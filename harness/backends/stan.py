@@ -32,7 +32,8 @@ FAMILY = "stan"
 REQUIRES = ()  # either driver will do: see unavailable_reason()
 DEVICES = ("cpu",)
 
-_ELAPSED = re.compile(r"Elapsed Time:\s*([0-9.eE+-]+) seconds \(Warm-up\)\s*([0-9.eE+-]+) seconds \(Sampling\)")
+# Stan's per-chain timing, in a CmdStan CSV comment block or in httpstan's logger messages
+_ELAPSED = re.compile(r"Elapsed Time:[\s#]*([0-9.eE+-]+) seconds \(Warm-up\)[\s#]*([0-9.eE+-]+) seconds \(Sampling\)")
 
 
 def _cache_dir() -> Path:
@@ -113,7 +114,8 @@ def _to_stan_data(spec: ModelSpec, data: Data) -> dict:
     return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in spec.stan_data(data).items()}
 
 
-def _elapsed(text: str) -> tuple[float, float]:
+def elapsed_seconds(text: str) -> tuple[float, float]:
+    """(warm-up s, sampling s) from Stan's "Elapsed Time" report."""
     match = _ELAPSED.search(" ".join(text.split()))
     if match is None:
         raise RuntimeError("Stan output has no 'Elapsed Time' line")
@@ -185,7 +187,7 @@ def _pystan_chain(handle: dict, data: Data, stan_data: dict, settings, seed: int
                 max_depth=settings.max_treedepth,
             )
     log = "\n".join(line.decode(errors="replace") for line in fit.stan_outputs)
-    warmup_s, sampling_s = _elapsed(_logger_text(log))
+    warmup_s, sampling_s = elapsed_seconds(_logger_text(log))
     draws = {}
     for p in spec.params:
         values = np.asarray(fit[p.name], dtype=np.float64)  # (*shape, draws), scalars (1, draws)
@@ -244,7 +246,7 @@ def _cmdstan_sample(compiled: Compiled, data: Data, settings, seed: int) -> Fit:
         output_dir=str(out_dir),
         show_progress=False,
     )
-    times = [_elapsed(Path(f).read_text()) for f in fit.runset.csv_files]
+    times = [elapsed_seconds(Path(f).read_text()) for f in fit.runset.csv_files]
     draws = {}
     for p in spec.params:
         values = np.asarray(fit.stan_variable(p.name), dtype=np.float64)  # (chain*draw, *shape)
