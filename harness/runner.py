@@ -77,16 +77,21 @@ def parse_size(text: str) -> dict:
     return out
 
 
+def validate_names(models: list[str], backends: list[str]) -> None:
+    """Models and backends exist (not necessarily installed); errors list the valid choices."""
+    if not models:
+        raise SettingsError("no models selected; valid models: " + ", ".join(model_names()))
+    if not backends:
+        raise SettingsError("no backends selected; valid backends: " + ", ".join(backend_names()))
+    for name in models:
+        get_model(name)
+    for name in backends:
+        load_module(name)
+
+
 def validate(plan: RunPlan) -> None:
     """Every name and setting is checked before any work starts; errors list the valid choices."""
-    if not plan.models:
-        raise SettingsError("no models selected; valid models: " + ", ".join(model_names()))
-    if not plan.backends:
-        raise SettingsError("no backends selected; valid backends: " + ", ".join(backend_names()))
-    for name in plan.models:
-        get_model(name)
-    for name in plan.backends:
-        load_module(name)
+    validate_names(plan.models, plan.backends)
     if plan.repeats < 1:
         raise SettingsError(f"repeats must be a positive integer, got {plan.repeats}")
     if not plan.timeout_s > 0:

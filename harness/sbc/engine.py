@@ -27,6 +27,7 @@ from harness import provenance
 from harness.backends import CORE_BACKENDS, backend_names, get_backend, load_module
 from harness.catalogue import get_model, model_names
 from harness.results import write_csv_atomic
+from harness.runner import validate_names
 from harness.sbc import stats
 from harness.sbc.pool import DEFAULT_TIMEOUT_S, WorkerPool
 from harness.sbc.ranks import DEFAULT_KEPT, quantity_names
@@ -91,12 +92,7 @@ def default_sims(backends: list[str]) -> dict[str, int]:
 
 def validate(plan: SBCPlan) -> None:
     """Every name and number is checked before any work starts."""
-    if not plan.models:
-        raise SettingsError("no models selected; valid models: " + ", ".join(model_names()))
-    if not plan.backends:
-        raise SettingsError("no backends selected; valid backends: " + ", ".join(backend_names()))
-    for name in plan.models:
-        get_model(name)
+    validate_names(plan.models, plan.backends)
     for name in plan.backends:
         module = load_module(name)
         get_backend(name)  # an uninstalled backend is an error before any work starts
