@@ -47,8 +47,12 @@ DEFAULT_SIMS = {"numpyro": 200, "stan": 100, "pymc": 20, "pyro": 4}
 FALLBACK_SIMS = 100  # backends not in DEFAULT_SIMS
 SBC_CHAINS, SBC_WARMUP, SBC_DRAWS = 1, 500, 500
 DEFAULT_BATCH = 10
-# backends whose fits may not run concurrently in several processes (see harness.sbc.worker)
-SERIAL_BACKENDS = {"stan": "PyStan's driver deletes the model's httpstan fits directory after each fit"}
+
+
+def serial_fits(backend: str) -> bool:
+    """A backend module may declare ``SERIAL_FITS = True`` when its fits must not run concurrently
+    in several processes; SBC then runs them one at a time under a shared lock."""
+    return bool(getattr(load_module(backend), "SERIAL_FITS", False))
 
 
 @dataclass
@@ -133,7 +137,7 @@ def plan_tasks(plan: SBCPlan, model: str, backend: str, done: set[int], lock_dir
     """
     sims, settings = plan.sims_for(backend), plan.settings.to_dict()
     size = plan.batch if _batched(backend) and plan.batch > 1 else 1
-    lock = str(Path(lock_dir) / f"{backend}.lock") if lock_dir is not None and backend in SERIAL_BACKENDS else ""
+    lock = str(Path(lock_dir) / f"{backend}.lock") if lock_dir is not None and serial_fits(backend) else ""
     tasks = []
     for start in range(0, sims, size):
         reps = tuple(range(start, min(start + size, sims)))
@@ -144,7 +148,7 @@ def plan_tasks(plan: SBCPlan, model: str, backend: str, done: set[int], lock_dir
 
 
 def _lock_dir() -> Path:
-    """Locks of SERIAL_BACKENDS, in the harness cache so that concurrent SBC runs share them."""
+    """Locks of backends with SERIAL_FITS, in the harness cache so that concurrent SBC runs share them."""
     root = Path(os.environ.get("PPL_HARNESS_CACHE", Path.home() / ".cache" / "ppl-harness"))
     path = root / "locks"
     path.mkdir(parents=True, exist_ok=True)

@@ -12,10 +12,10 @@ one vectorised call. Batches have fixed boundaries ([0, B), [B, 2B), ...); a sho
 padded with copies of its first data set (their fits are discarded) so one compiled batch size
 serves the whole run.
 
-Serialised backends: Stan's PyStan driver deletes the model's whole httpstan ``fits`` directory after
-every fit (``harness/backends/stan.py``, ``_delete_fits``), which breaks a fit of the same model running
-at that moment in another worker ("Fit ... not found"). Tasks of such backends carry a lock file, and
-compiling and fitting hold it, so their fits run one at a time; simulation and ranks stay parallel.
+Serialised backends: a backend module that declares ``SERIAL_FITS = True`` (its fits cannot run in
+several processes at once) gets tasks that carry a lock file; compiling and fitting hold it, so its
+fits run one at a time while simulation and ranks stay parallel. No backend needs it today: Stan's
+PyStan driver guards httpstan's shared fit cache itself (``harness/backends/stan.py``).
 
 Every replicate ends as a record (a dict, one JSON line in ``replicates.jsonl``)::
 
