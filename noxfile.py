@@ -1,28 +1,86 @@
-"""Sessions: ``nox -s tests`` (default), ``bench``, ``sbc``, ``report``, ``regression``, ``perf``.
+"""Sessions: ``nox -s tests`` (default), ``tests_oldest``, ``bench``, ``sbc``, ``report``, ``regression``,
+``perf``, ``lint``, ``cmdstan``.
 
-Every session installs the harness with all four backends into its own virtualenv. PyTorch is
-installed first, pinned to the CPU wheel, so that pyro-ppl does not pull a CUDA build.
+Two software stacks, each one virtualenv in the harness cache (``$PPL_HARNESS_CACHE/venvs/<stack>``,
+default ``~/.cache/ppl-harness``) shared by every session and every checkout that uses it, so the
+install, httpstan's model builds (keyed by the Python executable) and JAX caches are made once:
+
+* ``newest`` (Python 3.12): the current releases (PyMC 6 with PyTensor 3, ArviZ 1.x, JAX, NumPyro,
+  BlackJAX, nutpie, Pyro with torch 2.14, PyStan 3.14 / httpstan 4.17, cmdstanpy). Every session but
+  ``tests_oldest`` runs on it.
+* ``oldest`` (Python 3.11): the oldest stack the harness supports and tests (PyMC 5.28, ArviZ 0.23,
+  JAX 0.10, torch 2.13 CPU, PyStan 3.10 / httpstan 4.13).
+
+torch is installed first with its pin, so that pyro-ppl does not pull another build. Interpreters
+are found on PATH or, failing that, in pyenv's versions directory, so a machine with pyenv needs
+no configuration.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import glob
+import hashlib
 import os
+import shutil
 from pathlib import Path
 
 import nox
 
 nox.options.sessions = ["tests"]
-nox.options.reuse_venv = "yes"
 
-TORCH = os.environ.get("PPL_HARNESS_TORCH", "torch==2.13.0")
+ROOT = Path(__file__).resolve().parent
 RUNS = Path("results") / "runs"
+BASELINE = Path("results") / "baselines" / "quick"
+
+STACKS = {
+    "newest": {"python": "3.12", "torch": "torch==2.14.1", "pins": ["pymc>=6", "arviz>=1.1"]},
+    "oldest": {
+        "python": "3.11",
+        "torch": "torch==2.13.0",
+        "pins": ["pymc==5.28.5", "arviz==0.23.4", "numpyro==0.22.0", "jax==0.10.2", "jaxlib==0.10.2",
+                 "pyro-ppl==1.9.2", "pystan==3.10.0", "httpstan==4.13.0"],
+    },
+}
 
 
-def install(session: nox.Session) -> None:
-    session.install("setuptools<81", "wheel")
-    session.install(TORCH)
-    session.install("-e", ".[all,test]")
+def find_python(version: str) -> str:
+    """``pythonX.Y`` on PATH, else the newest pyenv install of that version."""
+    found = shutil.which(f"python{version}")
+    if found:
+        return found
+    pyenv_root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+    candidates = sorted(glob.glob(os.path.join(pyenv_root, "versions", f"{version}.*", "bin", f"python{version}")))
+    if not candidates:
+        raise RuntimeError(f"Python {version} not found on PATH or under {pyenv_root}/versions; install it "
+                           f"(e.g. `pyenv install {version}`)")
+    return candidates[-1]
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("PPL_HARNESS_CACHE", Path.home() / ".cache" / "ppl-harness"))
+
+
+def stack_python(session: nox.Session, stack: str = "newest") -> str:
+    """The stack's shared virtualenv (created on first use; reinstalled when pins, pyproject or checkout change)."""
+    spec = STACKS[stack]
+    venv = cache_root() / "venvs" / stack
+    python = venv / "bin" / "python"
+    extras = os.environ.get("PPL_HARNESS_EXTRAS", "all,test,lint")
+    state = (ROOT / "pyproject.toml").read_text() + repr(spec) + extras + str(ROOT)
+    wanted = hashlib.sha256(state.encode()).hexdigest()
+    marker = venv / ".ppl-harness-installed"
+    if not python.exists():
+        session.run(find_python(spec["python"]), "-m", "venv", str(venv), external=True)
+    if not marker.exists() or marker.read_text() != wanted:
+        pip = [str(python), "-m", "pip", "install", "--quiet"]
+        session.run(*pip, "--upgrade", "pip", "setuptools<81", "wheel", external=True)
+        session.run(*pip, spec["torch"], external=True)
+        session.run(*pip, "-e", f".[{extras}]", spec["torch"], *spec["pins"], external=True)
+        marker.write_text(wanted)
+    session.env["PATH"] = f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
+    session.env["VIRTUAL_ENV"] = str(venv)
+    return str(python)
 
 
 def stamp() -> str:
@@ -35,45 +93,68 @@ def latest(base: Path, prefix: str = "") -> Path | None:
     return max(runs, key=lambda p: (p / "manifest.json").stat().st_mtime) if runs else None
 
 
-@nox.session
-def tests(session: nox.Session) -> None:
-    """The test suite (fast tests; ``nox -s tests -- -m slow`` for the long ones)."""
-    install(session)
+def harness(session: nox.Session, python: str, *args: str) -> None:
+    session.run(python, "-m", "harness", *args, external=True)
+
+
+def cmdstan_env(session: nox.Session) -> None:
+    """Point cmdstanpy at CmdStan: $CMDSTAN, else the offline build in the harness cache (if built)."""
+    if os.environ.get("CMDSTAN"):
+        return
+    builds = sorted((cache_root() / "cmdstan").glob("cmdstan-*/makefile"))
+    if builds:
+        session.env["CMDSTAN"] = str(builds[-1].parent)
+
+
+def run_tests(session: nox.Session, stack: str) -> None:
+    python = stack_python(session, stack)
+    cmdstan_env(session)
     args = session.posargs or ["-m", "not slow"]
     # exit code 5 = no test selected (e.g. an empty marker selection): not a failure
-    session.run("pytest", *args, success_codes=[0, 5])
+    session.run(python, "-m", "pytest", *args, external=True, success_codes=[0, 5])
 
 
-@nox.session
+@nox.session(python=False)
+def tests(session: nox.Session) -> None:
+    """The test suite on the newest stack (``nox -s tests -- -m slow`` for the long tests)."""
+    run_tests(session, "newest")
+
+
+@nox.session(python=False)
+def tests_oldest(session: nox.Session) -> None:
+    """The test suite on the oldest supported stack (Python 3.11, PyMC 5, ArviZ 0.x, torch 2.13)."""
+    run_tests(session, "oldest")
+
+
+@nox.session(python=False)
 def bench(session: nox.Session) -> None:
-    """The default benchmark: every model x the four backends, 4 chains x 1000 warm-up x 1000 draws."""
-    install(session)
+    """The default benchmark: every model x every backend, 4 chains x 1000 warm-up x 1000 draws."""
+    python = stack_python(session)
+    cmdstan_env(session)
     out = RUNS / f"bench-{stamp()}"
-    session.run("python", "-m", "harness", "run", "--models", "all", "--chains", "4", "--warmup", "1000",
-                "--draws", "1000", "--repeats", "1", "--out", str(out), *session.posargs)
+    harness(session, python, "run", "--models", "all", "--chains", "4", "--warmup", "1000", "--draws", "1000",
+            "--repeats", "1", "--out", str(out), *session.posargs)
 
 
-@nox.session
+@nox.session(python=False)
 def sbc(session: nox.Session) -> None:
     """Simulation-based calibration of every model x backend (see README for its run time)."""
-    install(session)
-    session.run("python", "-m", "harness", "sbc", *session.posargs)
+    python = stack_python(session)
+    cmdstan_env(session)
+    harness(session, python, "sbc", *session.posargs)
 
 
-@nox.session
+@nox.session(python=False)
 def report(session: nox.Session) -> None:
     """HTML + Markdown report of the latest benchmark run (or the run given after --)."""
-    install(session)
+    python = stack_python(session)
     run_dir = session.posargs[0] if session.posargs else (latest(RUNS, "bench-") or latest(RUNS))
     if run_dir is None:
         session.error("no benchmark run under results/runs; run `nox -s bench` first")
-    session.run("python", "-m", "harness", "report", str(run_dir), *session.posargs[1:])
+    harness(session, python, "report", str(run_dir), *session.posargs[1:])
 
 
-BASELINE = Path("results") / "baselines" / "quick"
-
-
-@nox.session
+@nox.session(python=False)
 def regression(session: nox.Session) -> None:
     """CI regression gate: run the quick suite (harness/compare/quick.py) and compare it with the baseline.
 
@@ -81,14 +162,13 @@ def regression(session: nox.Session) -> None:
     fails when ``harness compare`` finds a regression. Arguments after -- go to ``harness compare``
     (e.g. --strict, --fail-on-deterministic, --factor 1.2).
     """
-    install(session)
+    python = stack_python(session)
     out = RUNS / f"regression-{stamp()}"
-    session.run("python", "-m", "harness.compare.quick", str(out), "--no-progress")
-    session.run("python", "-m", "harness", "compare", str(BASELINE), str(out), "--out", str(out / "compare.md"),
-                *session.posargs)
+    session.run(python, "-m", "harness.compare.quick", str(out), "--no-progress", external=True)
+    harness(session, python, "compare", str(BASELINE), str(out), "--out", str(out / "compare.md"), *session.posargs)
 
 
-@nox.session
+@nox.session(python=False)
 def perf(session: nox.Session) -> None:
     """Per-gradient micro-benchmarks (tests/benchmarks) -> results/perf/<stamp>.json, compared with the last run.
 
@@ -97,13 +177,32 @@ def perf(session: nox.Session) -> None:
     noise on a shared machine only ever adds time). Arguments after -- go to pytest, e.g.
     ``-- --benchmark-compare=0001 --benchmark-compare-fail=median:10%`` or ``-- -k normal_mean``.
     """
-    install(session)
+    python = stack_python(session)
+    cmdstan_env(session)
     perf_dir = Path("results") / "perf"
     perf_dir.mkdir(parents=True, exist_ok=True)
-    args = ["pytest", "tests/benchmarks", "--run-perf", "--benchmark-only",
+    args = [python, "-m", "pytest", "tests/benchmarks", "--run-perf", "--benchmark-only",
             f"--benchmark-json={perf_dir / (stamp() + '.json')}", "--benchmark-storage=file://.benchmarks",
             "--benchmark-autosave", "--benchmark-columns=min,median,mean,stddev,rounds"]
     saved = list(Path(".benchmarks").glob("*/*.json"))
     if saved and not any(a.startswith("--benchmark-compare") for a in session.posargs):
         args += ["--benchmark-compare", "--benchmark-compare-fail=min:25%"]
-    session.run(*args, *session.posargs)
+    session.run(*args, *session.posargs, external=True)
+
+
+@nox.session(python=False)
+def cmdstan(session: nox.Session) -> None:
+    """Build CmdStan offline into the harness cache (from ../shared/cmdstan) when none is installed.
+
+    With internet access, install CmdStan the usual way instead: ``python -m cmdstanpy.install_cmdstan``.
+    """
+    session.run("bash", str(ROOT / ".ci" / "cmdstan.sh"), external=True)
+
+
+@nox.session(python=False)
+def lint(session: nox.Session) -> None:
+    """ruff (style and errors) and mypy (the backend protocol and the typed core)."""
+    python = stack_python(session)
+    session.run(python, "-m", "ruff", "check", "harness", "models", "tests", "noxfile.py", external=True)
+    session.run(python, "-m", "mypy", external=True)
+

@@ -14,13 +14,11 @@ from harness.spec import ModelSpec
 
 MODELS_DIR = Path(_models_pkg.__file__).resolve().parent
 
-# the file each backend family reads in a model folder
-IMPLEMENTATION_FILES = {
-    "pymc": "pymc_model.py",
-    "numpyro": "numpyro_model.py",
-    "pyro": "pyro_model.py",
-    "stan": "model.stan",
-}
+def implementation_files() -> dict[str, str]:
+    """{family: file} every model folder must hold, as the registered backends declare (MODEL_FILE)."""
+    from harness.backends import families
+
+    return families()
 
 
 def model_names() -> list[str]:
@@ -49,7 +47,12 @@ def implementation(name: str, family: str) -> ModuleType:
     return importlib.import_module(f"models.{name}.{family}_model")
 
 
+def model_file(name: str, filename: str) -> Path:
+    """Path of ``models/<name>/<filename>`` (e.g. a backend's non-Python ``MODEL_FILE``)."""
+    get_model(name)
+    return MODELS_DIR / name / filename
+
+
 def stan_file(name: str) -> Path:
     """Path of ``models/<name>/model.stan``."""
-    get_model(name)
-    return MODELS_DIR / name / "model.stan"
+    return model_file(name, "model.stan")

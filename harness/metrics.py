@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import hashlib
 
-import arviz as az
 import numpy as np
 
+from harness import diagnostics
 from harness.backends.base import Fit
-
-
-def to_inference_data(draws: dict[str, np.ndarray]) -> az.InferenceData:
-    """{name: (chain, draw, *shape)} -> InferenceData with a posterior group."""
-    return az.from_dict(posterior={k: np.asarray(v, dtype=np.float64) for k, v in draws.items()})
 
 
 def _min_over_scalars(dataset) -> tuple[float, str]:
@@ -50,10 +45,9 @@ def fit_metrics(fit: Fit, reported: dict[str, np.ndarray]) -> dict:
     ``reported`` are the draws of every reported quantity (free params plus derived),
     each (chain, draw, *shape). ESS/R-hat minima and maxima run over all their scalar components.
     """
-    idata = to_inference_data(reported)
-    ess_bulk, worst = _min_over_scalars(az.ess(idata, method="bulk"))
-    ess_tail, _ = _min_over_scalars(az.ess(idata, method="tail"))
-    rhat = _max_over_scalars(az.rhat(idata)) if fit.diverging.shape[0] > 1 else float("nan")
+    ess_bulk, worst = _min_over_scalars(diagnostics.ess(reported, "bulk"))
+    ess_tail, _ = _min_over_scalars(diagnostics.ess(reported, "tail"))
+    rhat = _max_over_scalars(diagnostics.rhat(reported)) if fit.diverging.shape[0] > 1 else float("nan")
     n_grad = int(np.sum(fit.n_steps))
     return {
         "ess_bulk_min": ess_bulk,
@@ -68,7 +62,3 @@ def fit_metrics(fit: Fit, reported: dict[str, np.ndarray]) -> dict:
         "draws_digest": draws_digest(fit.draws),
     }
 
-
-def posterior_summary(reported: dict[str, np.ndarray]):
-    """ArviZ summary table (mean, sd, hdi, ess, r_hat) of the reported quantities."""
-    return az.summary(to_inference_data(reported), round_to="none")

@@ -11,25 +11,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-THREAD_VARS = (
-    "OMP_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "NUMEXPR_NUM_THREADS",
-    "XLA_FLAGS",
-    "JAX_PLATFORMS",
-    "JAX_CPU_ENABLE_ASYNC_DISPATCH",
-)
-
-PACKAGES = (
-    "ppl-harness", "numpy", "scipy", "pandas", "arviz", "pymc", "pytensor", "nutpie", "numpyro", "jax",
-    "jaxlib", "pyro-ppl", "torch", "pystan", "httpstan", "cmdstanpy",
-)
+# the harness's own stack; each backend module adds its libraries (its PACKAGES)
+CORE_PACKAGES = ("ppl-harness", "numpy", "scipy", "pandas", "pyarrow", "xarray", "arviz", "arviz-base", "arviz-stats")
 
 
 def package_versions() -> dict[str, str]:
+    """{distribution: version} of the harness's stack and every registered backend's libraries."""
+    from harness.backends import packages
+
     out = {}
-    for name in PACKAGES:
+    for name in dict.fromkeys([*CORE_PACKAGES, *packages()]):
         try:
             out[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:

@@ -23,12 +23,12 @@ from harness.errors import HarnessInputError
 
 # columns every record has, in table order
 COLUMNS = [
-    "model", "size", "backend", "repeat", "status", "device", "seed",
+    "model", "size", "backend", "sampler", "repeat", "status", "device", "seed",
     "compile_s", "cache_hit", "warmup_s", "sampling_s", "total_s",
     "ess_bulk_min", "ess_tail_min", "ess_per_s", "ess_per_s_total", "ess_per_grad",
     "rhat_max", "divergences", "n_grad", "n_grad_warmup", "mean_tree_steps", "ess_worst_param",
     "chains", "warmup", "draws", "target_accept", "max_treedepth", "cores",
-    "data_size", "peak_rss_mb", "draws_digest", "backend_info", "versions", "error", "cell_id",
+    "data_size", "peak_rss_mb", "peak_device_mb", "sample_wall_s", "sample_cpu_s", "draws_digest", "backend_info", "versions", "error", "cell_id",
 ]
 
 STATUSES = ("ok", "failed", "timeout", "crashed", "unavailable", "skipped")

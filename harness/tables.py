@@ -55,6 +55,8 @@ def summarise(frame: pd.DataFrame) -> pd.DataFrame:
         ok = group[group["status"] == "ok"]
         row = dict(zip(keys, key))
         row["repeats"] = len(group)
+        samplers = ok["sampler"].dropna().astype(str).unique() if "sampler" in ok else []
+        row["sampler"] = ", ".join(samplers) or "-"
         for col, _, _ in SUMMARY_COLUMNS:
             values = pd.to_numeric(ok[col], errors="coerce") if col in ok else pd.Series(dtype=float)
             row[col] = float(np.median(values.dropna())) if values.notna().any() else math.nan
@@ -73,12 +75,12 @@ def _fmt(value, fmt: str) -> str:
 def markdown_summary(frame: pd.DataFrame) -> str:
     """The benchmark table: one row per model x backend (x size), medians over repeats."""
     table = summarise(frame)
-    headers = ["model", "backend"] + [h for _, h, _ in SUMMARY_COLUMNS] + ["status"]
+    headers = ["model", "backend", "sampler"] + [h for _, h, _ in SUMMARY_COLUMNS] + ["status"]
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     notes = []
     for _, row in table.iterrows():
         model = row["model"] + (f" ({row['size']})" if row["size"] else "")
-        cells = [model, row["backend"]] + [_fmt(row[c], f) for c, _, f in SUMMARY_COLUMNS] + [row["status"]]
+        cells = [model, row["backend"], row["sampler"]] + [_fmt(row[c], f) for c, _, f in SUMMARY_COLUMNS] + [row["status"]]
         lines.append("| " + " | ".join(cells) + " |")
         if row["error"]:
             notes.append(f"- {model} / {row['backend']}: {row['error']}")

@@ -5,26 +5,28 @@ from __future__ import annotations
 import os
 
 
-def worker_env(cores: int, device: str, base: dict | None = None) -> dict[str, str]:
+GENERIC_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+def worker_env(cores: int, device: str, base: dict | None = None, backends: list[str] | None = None) -> dict[str, str]:
     """Environment for a worker with a budget of ``cores`` threads on ``device`` ("cpu" or "gpu").
 
-    BLAS/OpenMP pools, XLA's CPU thread pool and torch's intra-op pool are capped at ``cores``;
-    JAX dispatch on CPU is synchronous so that a clock read after ``block_until_ready`` is exact.
+    The generic BLAS/OpenMP pools are capped here; each backend module caps its own library's pools
+    (XLA, torch, numba, Stan) in its optional ``worker_env(cores, device)``. ``backends`` (default:
+    every registered one) are the modules asked; their variables never clash, so one environment
+    serves any of them.
     """
+    from harness.backends import backend_names, load_module
+
     env = dict(os.environ if base is None else base)
-    n = str(cores)
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
-        env[var] = n
-    flags = [f for f in env.get("XLA_FLAGS", "").split() if "intra_op_parallelism_threads" not in f
-             and "xla_cpu_multi_thread_eigen" not in f]
-    if cores == 1:
-        flags += ["--xla_cpu_multi_thread_eigen=false", "intra_op_parallelism_threads=1"]
-    env["XLA_FLAGS"] = " ".join(flags)
-    env["JAX_CPU_ENABLE_ASYNC_DISPATCH"] = "false"
-    env["PPL_HARNESS_TORCH_THREADS"] = n
-    env["JAX_PLATFORMS"] = "cpu" if device == "cpu" else ""
+    for var in GENERIC_THREAD_VARS:
+        env[var] = str(cores)
     if device == "cpu":
         env["CUDA_VISIBLE_DEVICES"] = ""
+    for name in backends if backends is not None else backend_names():
+        hook = getattr(load_module(name), "worker_env", None)
+        if hook is not None:
+            env.update(hook(cores, device))
     env.setdefault("PYTHONWARNINGS", "ignore")
     env.setdefault("MPLBACKEND", "Agg")
     return env

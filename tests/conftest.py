@@ -15,8 +15,10 @@ FAKE_BACKENDS = {
     "fake_missing": "tests.fakes.missing",
 }
 
-# Set before harness.backends is imported anywhere, and inherited by worker processes.
-os.environ["PPL_HARNESS_EXTRA_BACKENDS"] = ",".join(f"{k}={v}" for k, v in FAKE_BACKENDS.items())
+# Set before harness.backends is imported anywhere, and inherited by worker processes; backends the
+# caller registered (plugins) are kept.
+_extra = [e for e in os.environ.get("PPL_HARNESS_EXTRA_BACKENDS", "").split(",") if e and e.split("=")[0] not in FAKE_BACKENDS]
+os.environ["PPL_HARNESS_EXTRA_BACKENDS"] = ",".join([*(f"{k}={v}" for k, v in FAKE_BACKENDS.items()), *_extra])
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))

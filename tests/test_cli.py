@@ -16,7 +16,7 @@ def test_list_shows_models_backends_and_availability():
     for name in ("pymc", "numpyro", "pyro", "stan"):
         assert name in out.stdout
     assert "fake_missing" in out.stdout and "unavailable: not installed: a_library_that_is_not_installed" in out.stdout
-    assert "driver:" in out.stdout  # which Stan driver would run
+    assert "pymc model" in out.stdout and "numpyro model" in out.stdout  # each backend's model family
 
 
 def test_bad_input_exits_2_with_one_clear_line():
@@ -33,8 +33,8 @@ def test_run_prints_the_table_and_writes_results(tmp_path):
                   "--warmup", "10", "--draws", "100", "--repeats", "2", "--out", str(tmp_path / "r"),
                   "--no-progress")
     assert out.returncode == 0, out.stderr
-    assert "| model | backend | compile s |" in out.stdout
-    assert "| normal_mean (K=1000) | fake_exact |" in out.stdout
+    assert "| model | backend | sampler | compile s |" in out.stdout
+    assert "| normal_mean (K=1000) | fake_exact | fake_exact |" in out.stdout
     assert "failed 2/2" in out.stdout and "deliberate failure" in out.stdout
     assert "log-density equivalence:" in out.stdout
     assert (tmp_path / "r" / "results.csv").exists() and (tmp_path / "r" / "equivalence.csv").exists()

@@ -1,8 +1,8 @@
 """The numpy prior sampler that SBC draws from is each backend's own prior.
 
 SBC is only valid if ``SPEC.sample_prior`` (numpy, used to draw the true parameters) and the prior
-a backend samples from are the same distribution. For every catalogue model and every backend with
-``prior_draws`` (PyMC, NumPyro, Pyro), 2000 draws from each are compared with a two-sample
+a backend samples from are the same distribution. For every catalogue model and every registered backend
+with ``prior_draws``, 2000 draws from each are compared with a two-sample
 Kolmogorov-Smirnov test per scalar parameter component, fixed seeds. The significance level is
 Bonferroni-corrected over every component of every model x backend in this module, so the whole
 module raises a false alarm with probability at most 0.001.
@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from harness.backends import CORE_BACKENDS, availability, load_module
+from harness.backends import availability, default_backends, load_module
 from harness.catalogue import get_model, model_names
 from harness.sbc.ranks import flatten_point, param_component_names
 
@@ -27,7 +27,7 @@ N_DRAWS = 2000
 FAMILY_ALPHA = 0.001
 SEED = 20261121
 
-WITH_PRIOR = [b for b in CORE_BACKENDS if hasattr(load_module(b), "prior_draws")]
+WITH_PRIOR = [b for b in default_backends() if hasattr(load_module(b), "prior_draws")]
 CASES = [(m, b) for m in model_names() for b in WITH_PRIOR]
 N_TESTS = sum(len(param_component_names(get_model(m), get_model(m).data())) for m, _ in CASES)
 ALPHA = FAMILY_ALPHA / N_TESTS  # per component
@@ -41,10 +41,6 @@ def numpy_prior(spec, data, n, seed):
 def backend_prior(backend, spec, data, n, seed):
     draws = backend.prior_draws(spec, data, n, seed)
     return np.stack([flatten_point(spec, data, {k: v[i] for k, v in draws.items()}) for i in range(n)])
-
-
-def test_stan_has_no_forward_prior_sampler_and_is_covered_elsewhere():
-    assert "stan" not in WITH_PRIOR  # if Stan gains prior_draws, it is tested here automatically
 
 
 @pytest.mark.filterwarnings("ignore:The effect of Potentials")  # PyMC: the likelihood term, not the prior

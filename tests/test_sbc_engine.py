@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness.backends import availability
+from harness.backends import availability, load_module
 from harness.cli import main
 from harness.sbc import engine
 from harness.sbc.store import SBCStore
@@ -159,9 +159,11 @@ def test_sims_option_sets_every_backend_or_some():
     from harness.sbc.command import parse_sims, sims_overrides
 
     backends = ["numpyro", "pyro"]
-    assert parse_sims(None, backends) == {b: engine.DEFAULT_SIMS[b] for b in backends}
+    defaults = engine.default_sims(backends)
+    assert defaults == {b: load_module(b).SBC_REPLICATES for b in backends}
+    assert parse_sims(None, backends) == defaults
     assert parse_sims("50", backends) == {"numpyro": 50, "pyro": 50}
-    assert parse_sims("pyro=7", backends) == {"numpyro": engine.DEFAULT_SIMS["numpyro"], "pyro": 7}
+    assert parse_sims("pyro=7", backends) == {"numpyro": defaults["numpyro"], "pyro": 7}
     assert parse_sims("50,pyro=7", backends) == {"numpyro": 50, "pyro": 7}
     assert sims_overrides("pyro=7", backends) == {"pyro": 7}  # on --resume, only what is named changes
 

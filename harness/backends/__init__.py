@@ -27,8 +27,6 @@ for _entry in filter(None, os.environ.get("PPL_HARNESS_EXTRA_BACKENDS", "").spli
     _name, _, _module = _entry.partition("=")
     REGISTRY[_name.strip()] = _module.strip()
 
-# the four reference implementations every model must have; the rest are sampler variants
-CORE_BACKENDS = ("pymc", "numpyro", "pyro", "stan")
 
 
 class UnknownBackendError(HarnessInputError):
@@ -41,6 +39,26 @@ class BackendUnavailableError(RuntimeError):
 
 def backend_names() -> list[str]:
     return list(REGISTRY)
+
+
+def default_backends() -> list[str]:
+    """What runs when no backends are named: every registered backend except those declaring DEFAULT = False."""
+    return [name for name in REGISTRY if getattr(load_module(name), "DEFAULT", True)]
+
+
+def families() -> dict[str, str]:
+    """{family: model file} over the registry: the implementation files every catalogue model must have."""
+    out = {}
+    for name in REGISTRY:
+        module = load_module(name)
+        if getattr(module, "MODEL_FILE", None):
+            out.setdefault(module.FAMILY, module.MODEL_FILE)
+    return out
+
+
+def packages() -> list[str]:
+    """Distribution names whose versions the registered backends ask provenance to record."""
+    return list(dict.fromkeys(p for name in REGISTRY for p in getattr(load_module(name), "PACKAGES", ())))
 
 
 def load_module(name: str) -> ModuleType:

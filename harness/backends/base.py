@@ -3,9 +3,12 @@
 A backend module defines, at import time and without importing its library:
 
     NAME: str                    registry key, e.g. "numpyro"
-    FAMILY: str                  which implementation file it reads ("pymc", "numpyro", "pyro", "stan")
+    FAMILY: str                  implementation family it reads ("pymc", "numpyro", "pyro", "stan")
+    MODEL_FILE: str              the file of a model folder it reads, e.g. "pymc_model.py", "model.stan"
     REQUIRES: tuple[str, ...]    importable modules it needs
+    PACKAGES: tuple[str, ...]    distributions whose versions every result records (provenance)
     DEVICES: tuple[str, ...]     "cpu" and, for JAX/torch backends, "gpu"
+    SBC_REPLICATES: int          default SBC replicates per model (sized for the backend's cost)
 
 and these functions (the library is imported inside them):
 
@@ -17,12 +20,16 @@ and these functions (the library is imported inside them):
 
 and optionally
 
+    worker_env(cores, device) -> dict[str, str]     environment a cell's worker process gets before any
+                                                    import (thread pools capped at ``cores``)
+    peak_device_memory_mb() -> float | None         peak accelerator memory of this process so far
     sample_batch(compiled, datasets, settings, seeds) -> list[Fit]   many data sets in one call (SBC)
     gradient_fn(spec, data, point) -> Callable[[], Any]   the sampler's log density + gradient at a
                                                     fixed point, as a zero-argument closure (micro-benchmarks)
     prior_draws(spec, data, n, seed) -> dict        n draws {name: (n, *shape)} from the backend's own prior
     unavailable_reason() -> str | None             extra availability check beyond REQUIRES
     describe() -> str                               one line for ``harness list`` (e.g. the driver)
+    DEFAULT: bool                                   False keeps it out of default runs (test fakes)
 
 Timing phases have one definition for every backend: ``compile`` is the wall time to turn the model
 into something that can take a NUTS step (model build, code generation, JIT, C++ build); ``warmup``
@@ -64,7 +71,7 @@ class Fit:
     warmup_s, sampling_s: phase wall seconds (see module docstring).
     extra_compile_s: compile time that happened inside the sampling call (added to compile).
     n_grad_warmup: gradient evaluations during warm-up, when the backend reports them.
-    info: backend facts to record for this run.
+    info: backend facts to record for this run; ``sampler`` names the sampler that actually ran.
     """
 
     draws: dict[str, np.ndarray]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.backends import CORE_BACKENDS, availability, load_module
+from harness.backends import availability, default_backends, load_module
 from harness.catalogue import get_model, model_names
 
 
@@ -19,12 +19,13 @@ def command(args) -> int:
         print(f"  {name:28s} {spec.description}")
         print(f"  {'':28s} params: {params}" + (f"; size: {size}" if size else ""))
     print("\nBackends:")
+    defaults = default_backends()
     for name, why in availability().items():
         module = load_module(name)
-        kind = "reference" if name in CORE_BACKENDS else "variant"
+        kind = f"{module.FAMILY} model" + ("" if name in defaults else ", not default")
         state = "available" if why is None else f"unavailable: {why}"
         devices = "/".join(module.DEVICES)
-        line = f"  {name:14s} {kind:9s} devices {devices:8s} {state}"
+        line = f"  {name:14s} {kind:24s} devices {devices:8s} {state}"
         if why is None and hasattr(module, "describe"):
             line += f" ({module.describe()})"
         if args.gpu and why is None and "gpu" in module.DEVICES:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from harness.backends import CORE_BACKENDS, backend_names
+from harness.backends import backend_names, default_backends
 from harness.catalogue import model_names
 from harness.results import load_results
 from harness.runner import DEFAULT_TIMEOUT_S, RunPlan, default_run_dir, parse_size, run
@@ -43,7 +43,7 @@ def sampler_settings(args) -> SamplerSettings:
 
 def configure(parser) -> None:
     parser.add_argument("--models", help="comma-separated model names, or 'all' (default: all)")
-    parser.add_argument("--backends", help=f"comma-separated backends, or 'all' (default: {','.join(CORE_BACKENDS)})")
+    parser.add_argument("--backends", help=f"comma-separated backends, or 'all' (default: {','.join(default_backends())})")
     add_sampler_arguments(parser)
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--size", action="append", default=[], metavar="N=1000,D=10",
@@ -58,7 +58,7 @@ def configure(parser) -> None:
 def command(args) -> int:
     plan = RunPlan(
         models=parse_names(args.models, model_names(), model_names()),
-        backends=parse_names(args.backends, backend_names(), list(CORE_BACKENDS)),
+        backends=parse_names(args.backends, backend_names(), default_backends()),
         settings=sampler_settings(args),
         repeats=args.repeats,
         root_seed=args.seed,

@@ -3,7 +3,7 @@
 Defaults (``python -m harness sbc`` = ``nox -s sbc``): every catalogue model x the four core backends,
 1 chain x 500 warm-up x 500 draws per fit, L = 39 kept draws, alpha = 0.05, replicates per backend
 numpyro 200, stan 100, pymc 20, pyro 4 (about 40 minutes on 2 cores; see
-``harness.sbc.engine.DEFAULT_SIMS``), all CPU cores. ``--resume DIR`` continues an interrupted run
+each backend module's ``SBC_REPLICATES``), all CPU cores. ``--resume DIR`` continues an interrupted run
 and can extend it (``--sims pyro=50``).
 """
 
@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from harness.backends import CORE_BACKENDS, backend_names
+from harness.backends import backend_names, default_backends
 from harness.catalogue import model_names
 from harness.commands.run_cmd import add_sampler_arguments, parse_names, sampler_settings
 from harness.sbc import engine
@@ -32,11 +32,11 @@ _SBC_SAMPLER_DEFAULTS = {"chains": engine.SBC_CHAINS, "warmup": engine.SBC_WARMU
 
 def configure(parser) -> None:
     parser.add_argument("--models", help="comma-separated model names, or 'all' (default: all)")
-    parser.add_argument("--backends", help=f"comma-separated backends, or 'all' (default: {','.join(CORE_BACKENDS)})")
+    parser.add_argument("--backends", help=f"comma-separated backends, or 'all' (default: {','.join(default_backends())})")
     parser.add_argument(
         "--sims", metavar="N|BACKEND=N,...",
         help="replicates per model x backend: one number for every backend and/or BACKEND=N pairs "
-             "(default: " + ", ".join(f"{b} {n}" for b, n in engine.DEFAULT_SIMS.items()) + ")")
+             "(default: each backend's SBC_REPLICATES; `python -m harness list` shows them)")
     parser.add_argument("--alpha", type=float, default=None,
                         help=f"family-wise false-alarm rate of each verdict (default {DEFAULT_ALPHA})")
     add_sampler_arguments(parser, chains=engine.SBC_CHAINS, warmup=engine.SBC_WARMUP, draws=engine.SBC_DRAWS)
@@ -92,7 +92,7 @@ def _fresh_plan(args) -> engine.SBCPlan:
     args_cores, args.cores = args.cores, 1  # every fit runs on one core; --cores sizes the pool
     settings = sampler_settings(args)
     args.cores = args_cores
-    backends = parse_names(args.backends, backend_names(), list(CORE_BACKENDS))
+    backends = parse_names(args.backends, backend_names(), default_backends())
     return engine.SBCPlan(
         models=parse_names(args.models, model_names(), model_names()),
         backends=backends,

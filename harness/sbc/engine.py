@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from harness import provenance
-from harness.backends import CORE_BACKENDS, backend_names, get_backend, load_module
+from harness.backends import backend_names, get_backend, load_module
 from harness.catalogue import get_model, model_names
 from harness.results import write_csv_atomic
 from harness.runner import validate_names
@@ -43,8 +43,7 @@ from harness.threads import worker_env
 # set), Pyro ~18 s (20-100 s per fit, two at a time). Defaults: ~12-19 + ~6 + ~7.5 + ~11 min, about
 # 40 min in all. Pyro's 4 and PyMC's 20 replicates are a smoke test (inconclusive: fewer than
 # MIN_REPLICATES usable fits for Pyro); run them longer with --sims and --resume.
-DEFAULT_SIMS = {"numpyro": 200, "stan": 100, "pymc": 20, "pyro": 4}
-FALLBACK_SIMS = 100  # backends not in DEFAULT_SIMS
+FALLBACK_SIMS = 100  # backends that declare no SBC_REPLICATES
 SBC_CHAINS, SBC_WARMUP, SBC_DRAWS = 1, 500, 500
 DEFAULT_BATCH = 10
 
@@ -91,7 +90,8 @@ class SBCPlan:
 
 
 def default_sims(backends: list[str]) -> dict[str, int]:
-    return {b: DEFAULT_SIMS.get(b, FALLBACK_SIMS) for b in backends}
+    """{backend: replicates per model}: each backend module's ``SBC_REPLICATES`` (sized for its cost)."""
+    return {b: getattr(load_module(b), "SBC_REPLICATES", FALLBACK_SIMS) for b in backends}
 
 
 def validate(plan: SBCPlan) -> None:
@@ -428,4 +428,4 @@ def markdown_table(summary: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["SBCPlan", "run_sbc", "write_outputs", "markdown_table", "default_sims", "validate", "CORE_BACKENDS"]
+__all__ = ["SBCPlan", "run_sbc", "write_outputs", "markdown_table", "default_sims", "validate"]

@@ -2,10 +2,10 @@
 
 Ranks of one quantity over N replicates are integers in 0..L (L kept draws), discrete uniform when
 the backend is calibrated. Their ECDF, evaluated at k = 0..L-1, is compared with the uniform CDF
-(k + 1) / (L + 1) through a *simultaneous* confidence band from ArviZ
-(``arviz.stats.ecdf_utils.ecdf_confidence_band``, method "optimized": exact interior probability of
-the band, so the band holds the whole ECDF with the stated probability, not point by point). The
-discrete ranks are the continuous-uniform ECDF read at those CDF values, so the band is exact here.
+(k + 1) / (L + 1) through a *simultaneous* confidence band from ArviZ (``harness.diagnostics.ecdf_band``:
+ArviZ 0.x's "optimized" method, exact interior probability; ArviZ 1.x's simulation method, 20,000
+simulations with a fixed seed), so the band holds the whole ECDF with the stated probability, not
+point by point. The discrete ranks are the continuous-uniform ECDF read at those CDF values.
 
 Family-wise error: each of the Q quantities of a model gets a band at level ``1 - alpha / Q``
 (Bonferroni), so the probability that a calibrated backend fails on any quantity is at most alpha
@@ -28,38 +28,19 @@ nothing about the data sets left out, hence the 5% rule.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 from scipy import stats
+
+from harness import diagnostics
 
 DEFAULT_ALPHA = 0.05
 MAX_FAILED_FRAC = 0.05
 MIN_REPLICATES = 20
 COVERAGE_LEVELS = (0.5, 0.8, 0.95)
-BAND_METHOD = "optimized"
 
 
-@lru_cache(maxsize=256)
-def ecdf_band(n: int, kept: int, prob: float) -> tuple[np.ndarray, np.ndarray]:
-    """Simultaneous ``prob`` band for the ECDF of ``n`` ranks in 0..kept, at k = 0..kept-1.
-
-    Returns (lower, upper), each (kept,), as ECDF values (fractions of n). Cached: every quantity
-    of a model x backend with the same n shares one band.
-    """
-    from arviz.stats.ecdf_utils import ecdf_confidence_band
-    from arviz.utils import Numba
-
-    k = np.arange(kept)
-    cdf = (k + 1) / (kept + 1)
-    # ArviZ's numba path JIT-compiles for ~10 s in every process; its numpy path takes <= ~1.5 s
-    # for 1000 replicates, so the numpy path is used (same numbers)
-    flag, Numba.numba_flag = Numba.numba_flag, False
-    try:
-        lower, upper = ecdf_confidence_band(n, k, cdf, prob=prob, method=BAND_METHOD)
-    finally:
-        Numba.numba_flag = flag
-    return np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+ecdf_band = diagnostics.ecdf_band
 
 
 def ecdf(ranks: np.ndarray, kept: int) -> np.ndarray:

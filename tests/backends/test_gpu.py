@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from harness.backends import REGISTRY, availability, load_module
+from harness.backends import availability, default_backends, load_module
 from harness.catalogue import get_model
 from harness.settings import SamplerSettings
 
-GPU_BACKENDS = [n for n in REGISTRY if "gpu" in load_module(n).DEVICES and load_module(n).FAMILY != "fake"]
+GPU_BACKENDS = [n for n in default_backends() if "gpu" in load_module(n).DEVICES]
 
 
 @pytest.mark.gpu

@@ -5,25 +5,31 @@ the sampler evaluates, on its unconstrained scale), with ``point`` one draw from
 prior sampler (seed 0) and the model's benchmark data set. Building the closure (compile, JIT
 tracing, the first call) and five more calls happen before timing starts.
 
-``benchmark.extra_info`` records the backend's versions and the transport: with the PyStan driver
-every Stan gradient is an HTTP round trip to httpstan ("transport": "http"), so its number is the
-cost of a request, not of Stan's math.
+``benchmark.extra_info`` records the backend's versions and the transport its module declares
+(``GRADIENT_TRANSPORT``, default "in-process"): a backend whose every gradient is an HTTP round trip
+(PyStan to httpstan: "http") measures the cost of a request, not of its math.
 """
 
 import numpy as np
 import pytest
 
-from harness.backends import backend_names, get_backend, load_module, unavailable_reason
+from harness.backends import default_backends, get_backend, unavailable_reason
 from harness.catalogue import get_model, model_names
 
-BACKENDS = [b for b in backend_names() if load_module(b).FAMILY != "fake"]
+BACKENDS = default_backends()
 WARM_CALLS = 5
 
 
-def transport(backend: str, module) -> str:
-    if backend == "stan":
-        return "http" if module.driver() == "pystan" else "subprocess"
-    return "in-process"
+def finite_numbers(value) -> bool:
+    """Whether a closure's result (arrays, tensors, tuples of them) holds numbers, all finite."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (tuple, list)):
+        return len(value) > 0 and all(finite_numbers(v) for v in value)
+    if hasattr(value, "detach"):  # torch
+        value = value.detach().cpu().numpy()
+    array = np.asarray(value, dtype=np.float64)
+    return array.size > 0 and bool(np.all(np.isfinite(array)))
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -49,10 +55,10 @@ def test_gradient_cost(benchmark, model, backend):
         "model": model,
         "backend": backend,
         "versions": module.versions(),
-        "transport": transport(backend, module),
+        "transport": getattr(module, "GRADIENT_TRANSPORT", "in-process"),
         "data_size": int(sum(np.size(data[k]) for k in spec.observed)),
         "n_params": int(sum(int(np.prod(p.resolve_shape(data))) for p in spec.params)),
         "threads": 1,
     })
     result = benchmark(evaluate)
-    assert result is not None
+    assert finite_numbers(result), f"{backend} {model}: the log density or gradient is not finite: {result!r}"

@@ -12,6 +12,7 @@ import numpy as np
 from tests.fakes import exact
 
 FAMILY = "fake"
+DEFAULT = False  # test fakes never join default runs or the conformance suite
 REQUIRES = ()
 DEVICES = ("cpu",)
 versions = exact.versions

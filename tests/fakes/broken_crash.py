@@ -1,6 +1,6 @@
 """Fake backend that fails with mode 'crash' (see tests/fakes/broken.py)."""
 
-from tests.fakes.broken import DEVICES, FAMILY, REQUIRES, log_density, make, versions  # noqa: F401
+from tests.fakes.broken import DEFAULT, DEVICES, FAMILY, REQUIRES, log_density, make, versions  # noqa: F401
 
 NAME = "fake_crash"
 compile, sample = make("crash")

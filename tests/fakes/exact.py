@@ -12,6 +12,7 @@ from harness.backends.base import Compiled, Fit
 
 NAME = "fake_exact"
 FAMILY = "fake"
+DEFAULT = False  # test fakes never join default runs or the conformance suite
 REQUIRES = ()
 DEVICES = ("cpu",)
 

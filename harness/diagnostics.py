@@ -1,0 +1,113 @@
+"""ArviZ in one place: diagnostics that work with ArviZ 0.x and with 1.x (arviz-base + arviz-stats).
+
+Every ESS, R-hat, MCSE, InferenceData and ECDF band in the harness comes through here, so the rest of
+the code does not care which ArviZ is installed. Both majors take a ``{name: (chain, draw, *shape)}``
+dataset built by ``arviz.convert_to_dataset`` and return an ``xarray.Dataset`` of the same variables
+(shapes without chain and draw). Known difference: ArviZ 1.x computes tail ESS with another quantile
+estimator, so ``ess_tail`` differs slightly between majors (the result's provenance says which ran).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+
+@lru_cache(maxsize=1)
+def arviz_major() -> int:
+    import arviz
+
+    return int(arviz.__version__.split(".")[0])
+
+
+def posterior_dataset(draws: dict[str, np.ndarray]):
+    """{name: (chain, draw, *shape)} -> ``xarray.Dataset`` with chain and draw dimensions, float64."""
+    import arviz as az
+
+    return az.convert_to_dataset({k: np.asarray(v, dtype=np.float64) for k, v in draws.items()})
+
+
+def ess(draws: dict[str, np.ndarray], method: str = "bulk"):
+    """ESS of every scalar component: Dataset of {name: shape}. ``method``: "bulk", "tail", "mean"."""
+    import arviz as az
+
+    return az.ess(posterior_dataset(draws), method=method)
+
+
+def rhat(draws: dict[str, np.ndarray]):
+    """Rank-normalised split R-hat of every scalar component: Dataset of {name: shape}."""
+    import arviz as az
+
+    return az.rhat(posterior_dataset(draws))
+
+
+def mcse_mean(draws: dict[str, np.ndarray]):
+    """Monte Carlo standard error of the mean of every scalar component: Dataset of {name: shape}."""
+    import arviz as az
+
+    return az.mcse(posterior_dataset(draws), method="mean")
+
+
+def ess_array(x: np.ndarray, method: str = "bulk") -> float:
+    """ESS of one scalar quantity, ``x`` of shape (chain, draw)."""
+    return float(np.asarray(ess({"x": x}, method)["x"]))
+
+
+def inference_data(posterior: dict[str, np.ndarray], sample_stats: dict[str, np.ndarray] | None = None,
+                   attrs: dict | None = None):
+    """InferenceData (ArviZ 0.x) or DataTree (ArviZ 1.x) with ``posterior`` and ``sample_stats`` groups.
+
+    Both write netCDF (``to_netcdf``) and zarr (``to_zarr``); ``arviz.from_netcdf`` opens either.
+    """
+    import arviz as az
+
+    groups = {"posterior": {k: np.asarray(v) for k, v in posterior.items()}}
+    if sample_stats:
+        groups["sample_stats"] = {k: np.asarray(v) for k, v in sample_stats.items()}
+    if arviz_major() >= 1:
+        tree = az.from_dict(groups)
+        for name in groups:
+            tree[name].attrs.update(attrs or {})
+        return tree
+    idata = az.from_dict(**groups)
+    for name in groups:
+        getattr(idata, name).attrs.update(attrs or {})
+    return idata
+
+
+# ECDF bands ------------------------------------------------------------------------------------
+
+BAND_SIMULATIONS = 20_000  # ArviZ 1.x's simulation method: quantile of the band level to ~1e-4
+BAND_SEED = 20261130
+
+
+@lru_cache(maxsize=256)
+def ecdf_band(n: int, kept: int, prob: float) -> tuple[np.ndarray, np.ndarray]:
+    """Simultaneous ``prob`` band for the ECDF of ``n`` ranks in 0..kept, at k = 0..kept-1.
+
+    Returns (lower, upper), each (kept,), as ECDF values (fractions of n). ArviZ 0.x: its
+    "optimized" method (exact interior probability). ArviZ 1.x has only the simulation method: the
+    same band estimated from ``BAND_SIMULATIONS`` uniform samples with a fixed seed (so every run
+    gets the same band). Rank <= k of a discrete uniform on 0..kept is the event u <= (k+1)/(kept+1)
+    of a continuous uniform, so the two methods estimate one band.
+    """
+    k = np.arange(kept)
+    cdf = (k + 1) / (kept + 1)
+    if arviz_major() >= 1:
+        from arviz_stats.ecdf_utils import get_pointwise_confidence_band, simulate_confidence_bands
+
+        rng = np.random.default_rng(BAND_SEED)
+        pointwise = simulate_confidence_bands(n, 1, cdf, prob, BAND_SIMULATIONS, rng)
+        lower, upper = get_pointwise_confidence_band(pointwise, n, cdf)
+        return np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+    from arviz.stats.ecdf_utils import ecdf_confidence_band
+    from arviz.utils import Numba
+
+    # ArviZ's numba path JIT-compiles for ~10 s in every process; its numpy path gives the same numbers
+    flag, Numba.numba_flag = Numba.numba_flag, False
+    try:
+        lower, upper = ecdf_confidence_band(n, k, cdf, prob=prob, method="optimized")
+    finally:
+        Numba.numba_flag = flag
+    return np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)

@@ -1,0 +1,54 @@
+"""A backend is one module: one registered through PPL_HARNESS_EXTRA_BACKENDS joins every suite unedited."""
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+PLUGIN = "plugin_numpyro=tests.fakes.plugin"
+SUITES = [
+    "tests/backends/test_conformance.py", "tests/test_equivalence.py", "tests/test_prior.py",
+    "tests/benchmarks/test_gradient_cost.py", "tests/backends/test_gpu.py",
+]
+
+
+def with_plugin_env() -> dict:
+    env = dict(os.environ)
+    env["PPL_HARNESS_EXTRA_BACKENDS"] = ",".join(filter(None, [env.get("PPL_HARNESS_EXTRA_BACKENDS"), PLUGIN]))
+    return env
+
+
+def test_a_plugin_backend_is_collected_by_every_suite():
+    out = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *SUITES],
+                         capture_output=True, text=True, cwd=ROOT, env=with_plugin_env(), timeout=600)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    for suite in SUITES:
+        ids = [line for line in out.stdout.splitlines() if line.startswith(suite)]
+        assert any("plugin_numpyro" in i for i in ids), f"{suite} does not test the plugin backend"
+
+
+def test_a_plugin_backend_joins_runs_provenance_sbc_and_thread_caps():
+    probe = """
+import json
+from harness.backends import default_backends
+from harness.catalogue import implementation_files
+from harness.provenance import CORE_PACKAGES
+from harness.backends import packages
+from harness.sbc.engine import default_sims
+from harness.threads import worker_env
+print(json.dumps({
+    "default": default_backends(), "packages": packages(), "sims": default_sims(["plugin_numpyro"]),
+    "env": worker_env(3, "cpu", {}).get("PLUGIN_THREADS"), "files": implementation_files(),
+}))
+"""
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT,
+                         env=with_plugin_env(), timeout=300)
+    assert out.returncode == 0, out.stderr
+    facts = json.loads(out.stdout.strip().splitlines()[-1])
+    assert "plugin_numpyro" in facts["default"] and "fake_exact" not in facts["default"]
+    assert "plugin-only-dist" in facts["packages"]
+    assert facts["sims"] == {"plugin_numpyro": 7}
+    assert facts["env"] == "3"
+    assert facts["files"]["numpyro"] == "numpyro_model.py"
