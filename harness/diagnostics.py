@@ -76,6 +76,24 @@ def inference_data(posterior: dict[str, np.ndarray], sample_stats: dict[str, np.
     return idata
 
 
+def save_inference_data(path, posterior: dict[str, np.ndarray], sample_stats: dict[str, np.ndarray],
+                        attrs: dict) -> None:
+    """Write a fit as netCDF4 (h5netcdf) that ``arviz.from_netcdf`` opens with either ArviZ major.
+
+    ``attrs`` values are JSON-encoded when they are not plain numbers or strings (netCDF attributes
+    take no dicts or None). Written to a temporary name and renamed, so a killed run leaves no
+    half-written file.
+    """
+    import json
+    import os
+
+    clean = {k: (v if isinstance(v, (int, float, str)) and not isinstance(v, bool) else json.dumps(v))
+             for k, v in attrs.items()}
+    tmp = f"{path}.tmp"
+    inference_data(posterior, sample_stats, clean).to_netcdf(tmp, engine="h5netcdf")
+    os.replace(tmp, path)
+
+
 # ECDF bands ------------------------------------------------------------------------------------
 
 BAND_SIMULATIONS = 20_000  # ArviZ 1.x's simulation method: quantile of the band level to ~1e-4

@@ -5,8 +5,12 @@ Layout of a run directory::
     <run>/manifest.json        provenance (harness.provenance.collect) and the run's settings
     <run>/cells/<cell>.json    one record per model x backend x repeat, written when the cell ends
     <run>/results.csv          all records as one tidy table, rewritten atomically after each cell
+    <run>/results.parquet      the same table for programs (pyarrow), schema version in its metadata
+    <run>/draws/<cell>.nc      with ``--save-draws``: each ok cell's fit as ArviZ InferenceData
 
 A run killed at any moment leaves valid files: every file is written to a temporary name and renamed.
+Both tables carry ``schema_version``; readers accept versions up to ``SCHEMA_VERSION`` (a table
+without one is version 1, the format before the column existed) and refuse newer ones clearly.
 """
 
 from __future__ import annotations
@@ -21,9 +25,13 @@ import pandas as pd
 
 from harness.errors import HarnessInputError
 
+# version of the results table's columns and meaning; bump when a column changes meaning or goes
+SCHEMA_VERSION = 2
+PARQUET_SCHEMA_KEY = b"ppl_harness_schema_version"
+
 # columns every record has, in table order
 COLUMNS = [
-    "model", "size", "backend", "sampler", "repeat", "status", "device", "seed",
+    "schema_version", "model", "size", "backend", "sampler", "repeat", "status", "device", "seed",
     "compile_s", "cache_hit", "warmup_s", "sampling_s", "total_s",
     "ess_bulk_min", "ess_tail_min", "ess_per_s", "ess_per_s_total", "ess_per_grad",
     "rhat_max", "divergences", "n_grad", "n_grad_warmup", "mean_tree_steps", "ess_worst_param",
@@ -61,6 +69,65 @@ def write_csv_atomic(path: Path, frame: pd.DataFrame) -> None:
     os.replace(tmp, path)
 
 
+def write_parquet_atomic(path: Path, frame: pd.DataFrame) -> None:
+    """The table as parquet with ``SCHEMA_VERSION`` in the file's metadata (mixed object columns as text)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(_arrow_ready(frame), preserve_index=False)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}),
+                                           PARQUET_SCHEMA_KEY: str(SCHEMA_VERSION).encode()})
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    pq.write_table(table, tmp)
+    os.replace(tmp, path)
+
+
+def _arrow_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    """Object columns that mix types (True/None/NaN, numbers and text) become one Arrow-friendly type."""
+    out = frame.copy()
+    for col in out.columns[out.dtypes == object]:
+        values = out[col].dropna()
+        if values.map(lambda v: isinstance(v, (bool, np.bool_))).all() and len(values):
+            out[col] = out[col].astype("boolean")
+        elif not values.map(lambda v: isinstance(v, str)).all():
+            out[col] = out[col].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+    return out
+
+
+def check_schema(version, source) -> None:
+    """Refuse a table written by a newer harness (its columns may mean something else)."""
+    try:
+        version = int(version)
+    except (TypeError, ValueError):
+        raise ResultsError(f"{source}: schema_version {version!r} is not a number") from None
+    if not 1 <= version <= SCHEMA_VERSION:
+        raise ResultsError(f"{source} has results schema version {version}; this harness reads versions "
+                           f"1 to {SCHEMA_VERSION} (upgrade ppl-harness to read it)")
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A results table from ``results.parquet`` or ``results.csv``, schema checked."""
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            table = pq.read_table(path)
+        except Exception as err:  # pyarrow raises several error types for bad files
+            raise ResultsError(f"{path} is not a readable parquet table: {err}") from err
+        meta = table.schema.metadata or {}
+        check_schema(meta.get(PARQUET_SCHEMA_KEY, b"1").decode(), path)
+        return table.to_pandas()
+    try:
+        frame = pd.read_csv(path)
+    except Exception as err:  # pandas raises several parser error types
+        raise ResultsError(f"{path} is not a readable CSV table: {err}") from err
+    if "schema_version" in frame.columns:
+        for version in frame["schema_version"].dropna().unique():
+            check_schema(version, path)
+    return frame
+
+
 def cell_id(model: str, size: str, backend: str, repeat: int, device: str) -> str:
     size_part = f"@{size}" if size else ""
     return f"{model}{size_part}__{backend}__{device}__r{repeat}"
@@ -77,9 +144,12 @@ class RunStore:
         write_json_atomic(self.root / "manifest.json", manifest)
 
     def add(self, record: dict) -> None:
-        """Store one cell's record and refresh the tidy table."""
+        """Store one cell's record and refresh the tidy tables."""
+        record = {"schema_version": SCHEMA_VERSION, **record}
         write_json_atomic(self.root / "cells" / f"{record['cell_id']}.json", record)
-        write_csv_atomic(self.root / "results.csv", records_frame(self.records()))
+        frame = records_frame(self.records())
+        write_csv_atomic(self.root / "results.csv", frame)
+        write_parquet_atomic(self.root / "results.parquet", frame)
 
     def records(self) -> list[dict]:
         return [json.loads(p.read_text()) for p in sorted((self.root / "cells").glob("*.json"))]
@@ -95,6 +165,8 @@ def records_frame(records: list[dict]) -> pd.DataFrame:
                 row[key] = json.dumps(row[key], sort_keys=True)
         rows.append(row)
     frame = pd.DataFrame(rows)
+    if "schema_version" not in frame.columns:
+        frame["schema_version"] = SCHEMA_VERSION
     for col in COLUMNS:
         if col not in frame.columns:
             frame[col] = np.nan
@@ -103,7 +175,7 @@ def records_frame(records: list[dict]) -> pd.DataFrame:
 
 
 def load_results(path: str | Path) -> tuple[pd.DataFrame, dict]:
-    """Read a run directory (or its results.csv) -> (tidy table, manifest).
+    """Read a run directory (or its results.parquet / results.csv) -> (tidy table, manifest).
 
     Cell JSON files are the source of truth; results.csv is used when there are none.
     Raises ResultsError with a message that says what is wrong.
@@ -130,14 +202,14 @@ def load_results(path: str | Path) -> tuple[pd.DataFrame, dict]:
             except json.JSONDecodeError as err:
                 raise ResultsError(f"cell record {p} is not valid JSON: {err}") from err
         frame = records_frame(records)
+        for version in frame["schema_version"].dropna().unique():
+            check_schema(version, root / "cells")
     else:
-        csv = path if path.is_file() else root / "results.csv"
-        if not csv.exists():
-            raise ResultsError(f"{str(root)!r} holds no harness results (no cells/*.json, no results.csv)")
-        try:
-            frame = pd.read_csv(csv)
-        except Exception as err:  # pandas raises several parser error types
-            raise ResultsError(f"{csv} is not a readable CSV table: {err}") from err
+        tables = [path] if path.is_file() else [root / "results.parquet", root / "results.csv"]
+        table = next((t for t in tables if t.exists()), None)
+        if table is None:
+            raise ResultsError(f"{str(root)!r} holds no harness results (no cells/*.json, results.parquet or results.csv)")
+        frame = read_table(table)
     missing = [c for c in ("model", "backend", "status") if c not in frame.columns]
     if missing:
         raise ResultsError(f"{path} is not a harness results table: missing columns {missing}")

@@ -52,6 +52,7 @@ class RunPlan:
     sizes: list[dict] = field(default_factory=list)
     timeout_s: float = DEFAULT_TIMEOUT_S
     equivalence: bool = True
+    save_draws: bool = False  # each ok cell's draws as InferenceData in <run>/draws/<cell>.nc
 
 
 def cell_seed(root_seed: int, model: str, size_label: str, repeat: int) -> int:
@@ -130,6 +131,8 @@ def _run_worker(cell: Cell, plan: RunPlan, logs: Path) -> dict:
     with tempfile.TemporaryDirectory(prefix="ppl-harness-cell-") as tmp:
         output = Path(tmp) / "record.json"
         task = {**base, "size": cell.size, "settings": plan.settings.to_dict(), "output": str(output)}
+        if plan.save_draws:
+            task["draws_path"] = str((logs.parent / "draws" / f"{cell.cell_id}.nc").resolve())
         task_path = Path(tmp) / "task.json"
         task_path.write_text(json.dumps(task))
         env = worker_env(plan.settings.cores, plan.settings.device)
@@ -175,6 +178,7 @@ def run(plan: RunPlan, out_dir: Path, progress: bool = True, command: list[str] 
     settings = {
         **plan.settings.to_dict(), "repeats": plan.repeats, "root_seed": plan.root_seed,
         "models": plan.models, "backends": plan.backends, "sizes": plan.sizes, "timeout_s": plan.timeout_s,
+        "save_draws": plan.save_draws,
         "thread_env": {k: v for k, v in worker_env(plan.settings.cores, plan.settings.device, {}).items()},
     }
     store.write_manifest(provenance.collect(settings, command))

@@ -52,3 +52,30 @@ print(json.dumps({
     assert facts["sims"] == {"plugin_numpyro": 7}
     assert facts["env"] == "3"
     assert facts["files"]["numpyro"] == "numpyro_model.py"
+
+
+def required_backends() -> list[str]:
+    """Backends that must run here: ``PPL_HARNESS_REQUIRE_BACKENDS`` = "all" or a comma list (CI sets "all")."""
+    from harness.backends import default_backends
+
+    wanted = os.environ.get("PPL_HARNESS_REQUIRE_BACKENDS", "").strip()
+    if wanted == "all":
+        return default_backends()
+    return [b.strip() for b in wanted.split(",") if b.strip()]
+
+
+def test_required_backends_are_available():
+    """Under CI a missing backend fails the suite here, instead of every test of it skipping silently."""
+    from harness.backends import availability
+
+    missing = {b: availability()[b] for b in required_backends() if availability()[b]}
+    assert not missing, "required backends unavailable: " + "; ".join(f"{b}: {why}" for b, why in missing.items())
+
+
+def test_an_unavailable_required_backend_fails(monkeypatch):
+    monkeypatch.setenv("PPL_HARNESS_REQUIRE_BACKENDS", "fake_missing")
+    assert required_backends() == ["fake_missing"]
+    import pytest
+
+    with pytest.raises(AssertionError, match="fake_missing: not installed"):
+        test_required_backends_are_available()

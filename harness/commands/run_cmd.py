@@ -52,6 +52,8 @@ def configure(parser) -> None:
     parser.add_argument("--out", type=Path, help="run directory (default: results/runs/<UTC time>)")
     parser.add_argument("--no-equivalence", action="store_true",
                         help="skip the log-density equivalence check written to equivalence.csv")
+    parser.add_argument("--save-draws", action="store_true",
+                        help="keep each cell's draws as ArviZ InferenceData: <out>/draws/<cell>.nc (arviz.from_netcdf)")
     parser.add_argument("--no-progress", action="store_true")
 
 
@@ -65,6 +67,7 @@ def command(args) -> int:
         sizes=[parse_size(s) for s in args.size],
         timeout_s=args.timeout,
         equivalence=not args.no_equivalence,
+        save_draws=args.save_draws,
     )
     out = args.out or default_run_dir()
     run(plan, out, progress=not args.no_progress, command=["python", "-m", "harness", *sys.argv[1:]])
