@@ -97,18 +97,8 @@ def harness(session: nox.Session, python: str, *args: str) -> None:
     session.run(python, "-m", "harness", *args, external=True)
 
 
-def cmdstan_env(session: nox.Session) -> None:
-    """Point cmdstanpy at CmdStan: $CMDSTAN, else the offline build in the harness cache (if built)."""
-    if os.environ.get("CMDSTAN"):
-        return
-    builds = sorted((cache_root() / "cmdstan").glob("cmdstan-*/makefile"))
-    if builds:
-        session.env["CMDSTAN"] = str(builds[-1].parent)
-
-
 def run_tests(session: nox.Session, stack: str) -> None:
     python = stack_python(session, stack)
-    cmdstan_env(session)
     args = session.posargs or ["-m", "not slow"]
     # exit code 5 = no test selected (e.g. an empty marker selection): not a failure
     session.run(python, "-m", "pytest", *args, external=True, success_codes=[0, 5])
@@ -130,7 +120,6 @@ def tests_oldest(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """The default benchmark: every model x every backend, 4 chains x 1000 warm-up x 1000 draws."""
     python = stack_python(session)
-    cmdstan_env(session)
     out = RUNS / f"bench-{stamp()}"
     harness(session, python, "run", "--models", "all", "--chains", "4", "--warmup", "1000", "--draws", "1000",
             "--repeats", "1", "--out", str(out), *session.posargs)
@@ -140,7 +129,6 @@ def bench(session: nox.Session) -> None:
 def sbc(session: nox.Session) -> None:
     """Simulation-based calibration of every model x backend (see README for its run time)."""
     python = stack_python(session)
-    cmdstan_env(session)
     harness(session, python, "sbc", *session.posargs)
 
 
@@ -178,7 +166,6 @@ def perf(session: nox.Session) -> None:
     ``-- --benchmark-compare=0001 --benchmark-compare-fail=median:10%`` or ``-- -k normal_mean``.
     """
     python = stack_python(session)
-    cmdstan_env(session)
     perf_dir = Path("results") / "perf"
     perf_dir.mkdir(parents=True, exist_ok=True)
     args = [python, "-m", "pytest", "tests/benchmarks", "--run-perf", "--benchmark-only",

@@ -19,6 +19,7 @@ REGISTRY: dict[str, str] = {
     "numpyro": "harness.backends.numpyro",
     "pyro": "harness.backends.pyro",
     "stan": "harness.backends.stan",
+    "cmdstanpy": "harness.backends.stan_cmdstanpy",
 }
 
 # Extra backends without editing this file: PPL_HARNESS_EXTRA_BACKENDS="name=package.module,..."

@@ -1,0 +1,257 @@
+"""Stan's NUTS (diag_e, adapt) through cmdstanpy and CmdStan, over the catalogue's ``model.stan`` files.
+
+The same programs as the ``stan`` (PyStan) backend, run as CmdStan executables: a run of both shows
+what PyStan's HTTP layer costs.
+
+* CmdStan is looked for in ``$CMDSTAN``, then cmdstanpy's default ``~/.cmdstan/cmdstan-*``, then the
+  harness cache's offline build ``$PPL_HARNESS_CACHE/cmdstan/cmdstan-*`` (made by ``.ci/cmdstan.sh``
+  from httpstan's Stan sources, since CmdStan cannot be downloaded everywhere). cmdstanpy reads the
+  install from ``os.environ["CMDSTAN"]``, so each cmdstanpy call sees the one found here and the
+  variable is put back as it was afterwards.
+* Compile: executables are cached in ``$PPL_HARNESS_CACHE/stan/cmdstan/<model>/`` next to a copy of the
+  program, rebuilt when the program or the CmdStan install changes; a lock keeps two processes from
+  building the same model at once. ``compile`` seconds are cmdstanpy's ``CmdStanModel`` (stanc + C++
+  build, or the up-to-date check on a cache hit).
+* Sample: all chains in one ``sample`` call, ``parallel_chains`` capped at the cell's core budget.
+  Warm-up and sampling seconds are Stan's own per-chain "Elapsed Time" from the CSV comments, summed
+  over chains. Draws and log densities are written with ``sig_figs=18`` (CmdStan's default of 6
+  significant digits would round them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from harness.backends import _stan
+from harness.backends._stan import (
+    cache_dir,
+    elapsed_seconds,
+    file_lock,
+    harness_cache,
+    stan_program,
+    to_stan_data,
+    to_stan_point,
+)
+from harness.backends.base import Compiled, Fit
+from harness.spec import Data, ModelSpec
+
+NAME = "cmdstanpy"
+FAMILY = _stan.FAMILY  # "stan"
+MODEL_FILE = _stan.MODEL_FILE  # "model.stan"
+REQUIRES = ("cmdstanpy",)
+PACKAGES = ("cmdstanpy",)
+DEVICES = _stan.DEVICES  # ("cpu",)
+SBC_REPLICATES = _stan.SBC_REPLICATES
+
+SIG_FIGS = 18  # CmdStan's maximum; 17 significant digits round-trip a double
+_EXE = "model.exe" if os.name == "nt" else "model"
+
+
+def worker_env(cores: int, device: str) -> dict[str, str]:
+    return _stan.worker_env(cores, device)
+
+
+# ---------------------------------------------------------------- finding CmdStan
+
+
+def _is_cmdstan(path: Path, need_main: bool = False) -> bool:
+    """A CmdStan directory: makefile and stanc (and, for a harness-cache build, its main.o: a build in
+    progress is not usable yet)."""
+    stanc = path / "bin" / ("stanc.exe" if os.name == "nt" else "stanc")
+    ok = (path / "makefile").is_file() and stanc.is_file()
+    return ok and (not need_main or (path / "src" / "cmdstan" / "main.o").is_file())
+
+
+def _version_key(path: Path) -> tuple:
+    """Sort key of ``cmdstan-2.35.0`` / ``cmdstan-2.36.0-rc1`` (release after its candidates)."""
+    match = re.fullmatch(r"cmdstan-(\d+)\.(\d+)\.(\d+)(?:-rc(\d+))?", path.name)
+    if match is None:
+        return (-1,)
+    major, minor, patch, rc = match.groups()
+    return (int(major), int(minor), int(patch), int(rc) if rc else 10**6)
+
+
+def _latest(parent: Path, need_main: bool = False) -> Path | None:
+    if not parent.is_dir():
+        return None
+    found = [p for p in parent.glob("cmdstan-*") if p.is_dir() and _is_cmdstan(p, need_main)]
+    return max(found, key=_version_key) if found else None
+
+
+def cmdstan_candidates() -> list[tuple[str, Path | None]]:
+    """Where CmdStan is looked for, in order: (place, usable install there or None)."""
+    env = os.environ.get("CMDSTAN")
+    from_env = Path(env).expanduser() if env else None
+    return [
+        ("$CMDSTAN", from_env if from_env is not None and _is_cmdstan(from_env) else None),
+        ("~/.cmdstan", _latest(Path.home() / ".cmdstan")),
+        ("$PPL_HARNESS_CACHE/cmdstan", _latest(harness_cache() / "cmdstan", need_main=True)),
+    ]
+
+
+def find_cmdstan() -> Path | None:
+    """The CmdStan install this backend uses, or None."""
+    return next((path.resolve() for _, path in cmdstan_candidates() if path is not None), None)
+
+
+def cmdstan_version(path: Path) -> str:
+    text = (path / "makefile").read_text(errors="replace")
+    match = re.search(r"^CMDSTAN_VERSION\s*:=\s*(\S+)", text, re.MULTILINE)
+    return match.group(1) if match else path.name.removeprefix("cmdstan-")
+
+
+def unavailable_reason() -> str | None:
+    if find_cmdstan() is not None:
+        return None
+    env = os.environ.get("CMDSTAN")
+    bad_env = f" ($CMDSTAN={env} is not a built CmdStan directory)" if env else ""
+    return (
+        f"no CmdStan install found in $CMDSTAN, ~/.cmdstan or {harness_cache() / 'cmdstan'}{bad_env}; "
+        "with internet: python -m cmdstanpy.install_cmdstan; offline: .ci/cmdstan.sh "
+        "(builds CmdStan 2.35 from httpstan 4.13 with ../shared/cmdstan)"
+    )
+
+
+def _require_cmdstan() -> Path:
+    path = find_cmdstan()
+    if path is None:
+        raise RuntimeError(unavailable_reason())
+    return path
+
+
+@contextlib.contextmanager
+def _using(cmdstan: Path):
+    """cmdstanpy reads the install from ``os.environ["CMDSTAN"]`` (and writes it there): scope it to the call."""
+    saved = os.environ.get("CMDSTAN")
+    os.environ["CMDSTAN"] = str(cmdstan)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("CMDSTAN", None)
+        else:
+            os.environ["CMDSTAN"] = saved
+
+
+def versions() -> dict[str, str]:
+    import cmdstanpy
+
+    out = {"cmdstanpy": cmdstanpy.__version__}
+    path = find_cmdstan()
+    if path is not None:
+        out["cmdstan"] = cmdstan_version(path)
+    return out
+
+
+def describe() -> str:
+    path = find_cmdstan()
+    if path is None:
+        return "cmdstanpy: no CmdStan found"
+    return f"cmdstanpy + CmdStan {cmdstan_version(path)} ({path})"
+
+
+# ---------------------------------------------------------------- protocol
+
+
+def _work_dir(spec: ModelSpec) -> Path:
+    return cache_dir() / "cmdstan" / spec.name
+
+
+def _model(spec: ModelSpec, cmdstan: Path):
+    """(CmdStanModel, seconds, cache hit) for the cached executable of ``spec``'s program."""
+    import cmdstanpy
+
+    work = _work_dir(spec)
+    work.mkdir(parents=True, exist_ok=True)
+    with file_lock(work / "compile.lock", exclusive=True):
+        src, target, exe, stamp = stan_program(spec), work / "model.stan", work / _EXE, work / "cmdstan.txt"
+        if not target.exists() or target.read_text() != src.read_text():
+            shutil.copyfile(src, target)
+        built_by = stamp.read_text().strip() if stamp.exists() else None
+        if built_by != str(cmdstan):  # built by another CmdStan (or unknown): rebuild
+            with contextlib.suppress(FileNotFoundError):
+                exe.unlink()
+        cached = exe.exists() and exe.stat().st_mtime >= target.stat().st_mtime
+        start = time.perf_counter()
+        with _using(cmdstan):
+            model = cmdstanpy.CmdStanModel(stan_file=str(target))
+        seconds = time.perf_counter() - start
+        stamp.write_text(str(cmdstan))
+    return model, seconds, cached
+
+
+def compile(spec: ModelSpec, data: Data, settings) -> Compiled:
+    cmdstan = _require_cmdstan()
+    model, seconds, cached = _model(spec, cmdstan)
+    info = {"stan_driver": "cmdstanpy", "cmdstan": cmdstan_version(cmdstan)}
+    return Compiled({"spec": spec, "model": model, "cmdstan": cmdstan}, seconds, cache_hit=cached, info=info)
+
+
+def sample(compiled: Compiled, data: Data, settings, seed: int) -> Fit:
+    spec, model, cmdstan = compiled.handle["spec"], compiled.handle["model"], compiled.handle["cmdstan"]
+    parallel = min(settings.cores, settings.chains)
+    runs = _work_dir(spec) / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    out_dir = tempfile.mkdtemp(prefix="fit-", dir=runs)  # one folder per call: concurrent runs never collide
+    try:
+        start = time.perf_counter()
+        with _using(cmdstan):
+            fit = model.sample(
+                data=to_stan_data(spec, data),
+                chains=settings.chains,
+                parallel_chains=parallel,
+                iter_warmup=settings.warmup,
+                iter_sampling=settings.draws,
+                adapt_delta=settings.target_accept,
+                max_treedepth=settings.max_treedepth,
+                seed=int(seed) % 2**32,
+                output_dir=out_dir,
+                sig_figs=SIG_FIGS,
+                show_progress=False,
+                show_console=False,
+            )
+        wall = time.perf_counter() - start
+        times = [elapsed_seconds(Path(f).read_text()) for f in fit.runset.csv_files]
+        draws = {}
+        for p in spec.params:
+            values = np.asarray(fit.stan_variable(p.name), dtype=np.float64)  # (chain*draw, *shape)
+            draws[p.name] = values.reshape((settings.chains, settings.draws) + p.resolve_shape(data))
+        method = fit.method_variables()  # {name: (draw, chain)}
+        diverging = np.asarray(method["divergent__"]).T.astype(bool)
+        n_steps = np.asarray(method["n_leapfrog__"]).T.astype(np.int64)
+    finally:
+        shutil.rmtree(out_dir, ignore_errors=True)
+    in_stan = sum(w + s for w, s in times) if parallel == 1 else max(w + s for w, s in times)
+    return Fit(
+        draws=draws,
+        diverging=diverging,
+        n_steps=n_steps,
+        warmup_s=sum(t[0] for t in times),
+        sampling_s=sum(t[1] for t in times),
+        info={
+            "chain_method": "parallel" if parallel > 1 else "sequential",
+            "parallel_chains": parallel,
+            "request_overhead_s": wall - in_stan,  # process start, data/CSV I/O, cmdstanpy parsing
+            "sampler": "stan_nuts_diag_e_adapt",
+        },
+    )
+
+
+def log_density(spec: ModelSpec, data: Data, points: list[dict]) -> np.ndarray:
+    """Joint log density (constrained, no Jacobian; Stan drops constants, which cancel in differences)."""
+    cmdstan = _require_cmdstan()
+    model, _, _ = _model(spec, cmdstan)
+    stan_data = to_stan_data(spec, data)
+    with _using(cmdstan):
+        return np.array([
+            float(model.log_prob(to_stan_point(p), data=stan_data, jacobian=False, sig_figs=SIG_FIGS)["lp__"].iloc[0])
+            for p in points
+        ])
