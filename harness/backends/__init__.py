@@ -16,6 +16,9 @@ from harness.errors import HarnessInputError
 # registry key -> module; order is the order of tables and reports
 REGISTRY: dict[str, str] = {
     "pymc": "harness.backends.pymc",
+    "nutpie": "harness.backends.nutpie",
+    "pymc-numpyro": "harness.backends.pymc_numpyro",
+    "pymc-blackjax": "harness.backends.pymc_blackjax",
     "numpyro": "harness.backends.numpyro",
     "pyro": "harness.backends.pyro",
     "stan": "harness.backends.stan",

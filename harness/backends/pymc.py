@@ -1,7 +1,10 @@
-"""PyMC with its default NUTS sampler (pytensor C backend), chains one after another.
+"""PyMC with its own NUTS sampler (``nuts_sampler="pymc"``), chains one after another.
+
+PyMC 6 picks nutpie when it is installed, so the sampler is named explicitly. pytensor compiles the
+log density with its default linker: C (VM) on PyTensor 2, Numba on PyTensor 3; recorded per run.
 
 Compile = building the ``pm.Model`` plus everything ``pm.sample`` does before the first NUTS step
-(initialisation, pytensor compilation of logp and gradient, with pytensor's on-disk C cache).
+(initialisation, pytensor compilation of logp and gradient, with pytensor's on-disk cache).
 Warm-up and sampling are timed per chain from a ``callback`` that PyMC calls after every iteration.
 """
 
@@ -12,37 +15,31 @@ import time
 
 import numpy as np
 
+from harness.backends import _pymc
 from harness.backends.base import Compiled, Fit
-from harness.catalogue import implementation
 from harness.spec import Data, ModelSpec
 
 NAME = "pymc"
-FAMILY = "pymc"
+FAMILY = _pymc.FAMILY
+MODEL_FILE = _pymc.MODEL_FILE
 REQUIRES = ("pymc",)
+PACKAGES = ("pymc", "pytensor")
 DEVICES = ("cpu",)
-
-
-def _link_system_blas() -> None:
-    """pip-installed pytensor finds no BLAS in system library dirs and falls back to slow loops.
-
-    When the user has not configured pytensor, point it at a system OpenBLAS (Debian:
-    libopenblas-dev) if one exists. Must run before pytensor is imported; recorded per run.
-    """
-    import ctypes.util
-
-    if "blas__ldflags" not in os.environ.get("PYTENSOR_FLAGS", "") and ctypes.util.find_library("openblas"):
-        flags = os.environ.get("PYTENSOR_FLAGS", "")
-        os.environ["PYTENSOR_FLAGS"] = ",".join(filter(None, [flags, "blas__ldflags=-lopenblas"]))
-
-
-_link_system_blas()
+SBC_REPLICATES = 20
+SAMPLER = "pymc"
 
 
 def versions() -> dict[str, str]:
-    import pymc
-    import pytensor
+    return _pymc.versions()
 
-    return {"pymc": pymc.__version__, "pytensor": pytensor.__version__}
+
+def describe() -> str:
+    return "PyMC's own NUTS (pytensor C backend), chains one after another"
+
+
+def worker_env(cores: int, device: str) -> dict[str, str]:
+    """pytensor may compile numba code for some ops; cap numba's pool at the core budget."""
+    return {"NUMBA_NUM_THREADS": str(cores)}
 
 
 def _compiledir_entries() -> int:
@@ -55,12 +52,17 @@ def _compiledir_entries() -> int:
 def compile(spec: ModelSpec, data: Data, settings) -> Compiled:
     """Build the model; pytensor compiles inside ``pm.sample`` and that time is added there."""
     start = time.perf_counter()
-    model = implementation(spec.name, FAMILY).build(data)
+    model = _pymc.build(spec, data)
     handle = {"spec": spec, "model": model, "data": data}
-    import pytensor
-
-    info = {"chain_method": "sequential", "blas": pytensor.config.blas__ldflags or "none (slow fallback)"}
+    info = {"chain_method": "sequential", "sampler": SAMPLER, "linker": _linker(), "blas": _pymc.blas()}
     return Compiled(handle, time.perf_counter() - start, cache_hit=None, info=info)
+
+
+def _linker() -> str:
+    """pytensor's default linker class, e.g. "VMLinker" (C) or "NumbaLinker"."""
+    from pytensor.compile.mode import get_default_mode
+
+    return type(get_default_mode().linker).__name__
 
 
 class _PhaseClock:
@@ -91,14 +93,15 @@ def sample(compiled: Compiled, data: Data, settings, seed: int) -> Fit:
 
     spec, model = compiled.handle["spec"], compiled.handle["model"]
     start = time.perf_counter()
-    if data is not compiled.handle["data"]:  # new data (SBC): the model holds its data, so rebuild
-        model = implementation(spec.name, FAMILY).build(data)
+    if not _pymc.same_data(data, compiled.handle["data"]):  # new data (SBC): the model holds it, so rebuild
+        model = _pymc.build(spec, data)
     clock = _PhaseClock(settings.warmup, settings.draws)
     entries_before = _compiledir_entries()
     with model:
         idata = pm.sample(
             draws=settings.draws,
             tune=settings.warmup,
+            nuts_sampler=SAMPLER,
             chains=settings.chains,
             cores=1,
             random_seed=seed,
@@ -120,43 +123,10 @@ def sample(compiled: Compiled, data: Data, settings, seed: int) -> Fit:
         warmup_s=warmup_s,
         sampling_s=sampling_s,
         extra_compile_s=clock.first_step - start,
+        info={"sampler": SAMPLER},
     )
 
 
-def log_density(spec: ModelSpec, data: Data, points: list[dict]) -> np.ndarray:
-    """Joint log density (constrained, no Jacobian) via a transform-free copy of the model."""
-    from pymc.model.transform.conditioning import remove_value_transforms
-
-    model = remove_value_transforms(implementation(spec.name, FAMILY).build(data))
-    logp = model.compile_logp(jacobian=False)
-    return np.array([float(logp({k: np.asarray(v, dtype=np.float64) for k, v in p.items()})) for p in points])
-
-
-def gradient_fn(spec: ModelSpec, data: Data, point: dict):
-    """Zero-argument closure: the log density and gradient NUTS evaluates (unconstrained) at ``point``."""
-    model = implementation(spec.name, FAMILY).build(data)
-    fn = model.logp_dlogp_function(ravel_inputs=True)
-    fn.set_extra_values({})
-    constrained = {k: np.asarray(v, dtype=np.float64) for k, v in point.items()}
-    unconstrained = {}
-    for rv in model.free_RVs:
-        value = constrained[rv.name]
-        transform = model.rvs_to_transforms.get(rv)
-        name = model.rvs_to_values[rv].name
-        unconstrained[name] = transform.forward(value, *rv.owner.inputs).eval() if transform is not None else value
-    x = np.concatenate([np.ravel(unconstrained[v.name]) for v in fn._grad_vars])
-
-    def evaluate():
-        return fn(x)
-
-    return evaluate
-
-
-def prior_draws(spec: ModelSpec, data: Data, n: int, seed: int) -> dict[str, np.ndarray]:
-    """``n`` draws of the free parameters from PyMC's own prior (forward sampling): {name: (n, *shape)}."""
-    import pymc as pm
-
-    names = [p.name for p in spec.params]
-    with implementation(spec.name, FAMILY).build(data):
-        idata = pm.sample_prior_predictive(draws=n, var_names=names, random_seed=seed)
-    return {k: idata.prior[k].values[0].astype(np.float64) for k in names}
+log_density = _pymc.log_density
+gradient_fn = _pymc.gradient_fn
+prior_draws = _pymc.prior_draws

@@ -1,0 +1,175 @@
+"""Code shared by the PyMC-family backends (pymc, nutpie, pymc-numpyro, pymc-blackjax).
+
+All of them read ``models/<name>/pymc_model.py``, whose ``build(data)`` returns a ``pm.Model`` with the
+data baked in as constants. Log densities and prior draws come from that same PyMC model for every
+backend of the family. Importing this module links pytensor to a system BLAS (before pytensor is
+imported); libraries themselves are imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from harness.catalogue import implementation
+from harness.spec import Data, ModelSpec
+
+FAMILY = "pymc"
+MODEL_FILE = "pymc_model.py"
+
+
+def _link_system_blas() -> None:
+    """pip-installed pytensor finds no BLAS in system library dirs and falls back to slow loops.
+
+    When the user has not configured pytensor, point it at a system OpenBLAS (Debian:
+    libopenblas-dev) if one exists. Must run before pytensor is imported; recorded per run.
+    """
+    import ctypes.util
+
+    if "blas__ldflags" not in os.environ.get("PYTENSOR_FLAGS", "") and ctypes.util.find_library("openblas"):
+        flags = os.environ.get("PYTENSOR_FLAGS", "")
+        os.environ["PYTENSOR_FLAGS"] = ",".join(filter(None, [flags, "blas__ldflags=-lopenblas"]))
+
+
+_link_system_blas()
+
+
+def versions(*packages: str) -> dict[str, str]:
+    """{distribution: version} for pymc, pytensor and ``packages`` (distribution names)."""
+    from importlib.metadata import version
+
+    return {name: version(name) for name in ("pymc", "pytensor", *packages)}
+
+
+def blas() -> str:
+    """pytensor's BLAS link flags, as recorded in a result's backend info."""
+    import pytensor
+
+    return pytensor.config.blas__ldflags or "none (slow fallback)"
+
+
+def build(spec: ModelSpec, data: Data):
+    """The catalogue's ``pm.Model`` for ``data``."""
+    return implementation(spec.name, FAMILY).build(data)
+
+
+def same_data(a: Data, b: Data) -> bool:
+    """True when two data dicts hold equal values (the model compiled for ``a`` serves ``b``)."""
+    if a is b:
+        return True
+    return a.keys() == b.keys() and all(np.array_equal(np.asarray(a[k]), np.asarray(b[k])) for k in a)
+
+
+def unconstrained_point(model, point: dict) -> dict[str, np.ndarray]:
+    """Constrained {rv name: value} -> {value-variable name: unconstrained value} (PyMC's transforms)."""
+    out = {}
+    for rv in model.free_RVs:
+        value = np.asarray(point[rv.name], dtype=np.float64)
+        transform = model.rvs_to_transforms.get(rv)
+        name = model.rvs_to_values[rv].name
+        out[name] = np.asarray(transform.forward(value, *rv.owner.inputs).eval()) if transform is not None else value
+    return out
+
+
+def log_density(spec: ModelSpec, data: Data, points: list[dict]) -> np.ndarray:
+    """Joint log density (constrained, no Jacobian) via a transform-free copy of the model: (n_points,)."""
+    from pymc.model.transform.conditioning import remove_value_transforms
+
+    model = remove_value_transforms(build(spec, data))
+    logp = model.compile_logp(jacobian=False)
+    return np.array([float(logp({k: np.asarray(v, dtype=np.float64) for k, v in p.items()})) for p in points])
+
+
+def gradient_fn(spec: ModelSpec, data: Data, point: dict):
+    """Zero-argument closure: PyMC's log density and gradient (unconstrained, flat) at ``point``."""
+    model = build(spec, data)
+    fn = model.logp_dlogp_function(ravel_inputs=True)
+    fn.set_extra_values({})
+    unconstrained = unconstrained_point(model, point)
+    x = np.concatenate([np.ravel(unconstrained[v.name]) for v in fn._grad_vars])
+
+    def evaluate():
+        return fn(x)
+
+    return evaluate
+
+
+def prior_draws(spec: ModelSpec, data: Data, n: int, seed: int) -> dict[str, np.ndarray]:
+    """``n`` draws of the free parameters from PyMC's own prior (forward sampling): {name: (n, *shape)}."""
+    import pymc as pm
+
+    names = [p.name for p in spec.params]
+    with build(spec, data):
+        idata = pm.sample_prior_predictive(draws=n, var_names=names, random_seed=seed)
+    return {k: idata.prior[k].values[0].astype(np.float64) for k in names}
+
+
+def initial_point_fn(model):
+    """PyMC's jittered initial point on the unconstrained scale: ``seed -> {value-variable name: array}``.
+
+    The strategy of ``pm.sample`` and nutpie: the support point of every free variable, jittered
+    by U(-1, 1) on the unconstrained scale.
+    """
+    from pymc.initial_point import make_initial_point_fn
+
+    return make_initial_point_fn(model=model, jitter_rvs=set(model.free_RVs), return_transformed=True)
+
+
+# ---------------------------------------------------------------- JAX (pymc-numpyro, pymc-blackjax)
+
+
+class JaxModel:
+    """A PyMC model as JAX functions of its unconstrained value variables.
+
+    ``position`` is a tuple with one array per value variable (``value_names``, PyMC's
+    ``model.value_vars`` order, each of the variable's unconstrained shape).
+
+    logp(position) -> scalar              joint log density on the unconstrained scale (with Jacobian)
+    constrain(position) -> {name: array}  the free parameters ``names`` on the constrained scale
+    initial_positions(seeds) -> position  PyMC's jittered initial points, one per seed: (len(seeds), *shape)
+    """
+
+    def __init__(self, model, names: tuple[str, ...]):
+        from pymc.sampling.jax import get_jaxified_graph, get_jaxified_logp
+
+        self.model = model
+        self.names = names
+        self.value_names = tuple(v.name for v in model.value_vars)
+        self._logp = get_jaxified_logp(model)  # sic: PyMC's default ``negative_logp=True`` returns +logp
+        constrained = {v.name: v for v in model.unobserved_value_vars}
+        self._constrain = get_jaxified_graph(inputs=model.value_vars, outputs=[constrained[n] for n in names])
+        self._initial_point = initial_point_fn(model)
+
+    def logp(self, position):
+        return self._logp(position)
+
+    def constrain(self, position) -> dict:
+        return dict(zip(self.names, self._constrain(*position)))
+
+    def initial_positions(self, seeds: list[int]) -> tuple[np.ndarray, ...]:
+        points = [self._initial_point(s) for s in seeds]
+        return tuple(np.stack([np.asarray(p[n], dtype=np.float64) for p in points]) for n in self.value_names)
+
+    def position_of(self, point: dict) -> tuple[np.ndarray, ...]:
+        """Constrained {name: value} -> unconstrained position."""
+        unconstrained = unconstrained_point(self.model, point)
+        return tuple(unconstrained[n] for n in self.value_names)
+
+
+def jax_gradient_fn(spec: ModelSpec, data: Data, point: dict):
+    """Zero-argument closure: the jaxified log density and its gradient (jitted) at ``point``."""
+    from harness.backends import _jax
+
+    _jax.configure()
+    import jax
+
+    jm = JaxModel(build(spec, data), tuple(p.name for p in spec.params))
+    grad = jax.jit(jax.value_and_grad(jm.logp))
+    position = jax.device_put(jm.position_of(point))
+    jax.block_until_ready(grad(position))
+
+    def evaluate():
+        return jax.block_until_ready(grad(position))
+
+    return evaluate

@@ -1,0 +1,126 @@
+"""PyMC models sampled by NumPyro's NUTS on PyMC's JAX path, with honest phase times.
+
+This is what ``pm.sample(nuts_sampler="numpyro")`` runs (``pymc.sampling.jax``): the model's log
+density jaxified by ``get_jaxified_logp``, NumPyro's ``NUTS(potential_fn=...)`` started from PyMC's
+jittered initial points, draws mapped back to the constrained scale by ``get_jaxified_graph``.
+``pm.sample`` times compile and warm-up inside one ``MCMC.run`` (its reported sampling time includes
+the JIT), so the harness drives the same kernel itself, like ``harness/backends/numpyro.py``:
+
+* compile = building the ``pm.Model``, jaxifying it, and ahead-of-time compiling
+  (``jax.jit(...).lower(...).compile()``) the initialisation and the NUTS loop, chains vectorised;
+* warm-up = initialisation plus the adaptation iterations, sampling = the kept iterations, each
+  ending in ``jax.block_until_ready`` before the clock is read (the loop programs are shared with
+  ``harness/backends/numpyro.py``).
+
+Float64. The catalogue's models hold data as constants of the graph, so new data (SBC) rebuilds and
+recompiles; that time is the run's ``extra_compile_s``.
+"""
+
+from __future__ import annotations
+
+import time
+
+from harness.backends import _jax, _pymc
+from harness.backends import numpyro as _numpyro
+from harness.backends.base import Compiled, Fit, chain_seeds
+from harness.spec import Data, ModelSpec
+
+NAME = "pymc-numpyro"
+FAMILY = _pymc.FAMILY
+MODEL_FILE = _pymc.MODEL_FILE
+REQUIRES = ("pymc", "numpyro", "jax")
+PACKAGES = ("pymc", "pytensor", "numpyro", "jax", "jaxlib")
+DEVICES = ("cpu",)
+SBC_REPLICATES = 20
+CHAIN_METHOD = "vectorized"
+SAMPLER = "numpyro-nuts"
+
+log_density = _pymc.log_density
+prior_draws = _pymc.prior_draws
+gradient_fn = _pymc.jax_gradient_fn
+worker_env = _jax.worker_env
+
+
+def versions() -> dict[str, str]:
+    return {**_pymc.versions(), **_jax.versions("numpyro")}
+
+
+def describe() -> str:
+    return "PyMC model, jaxified; NumPyro NUTS, AOT-compiled warm-up and sampling, chains vectorised"
+
+
+def _programs(jm: _pymc.JaxModel, settings):
+    """``init(positions, keys) -> state`` and ``advance(state, positions, length)``, vectorised over chains.
+
+    positions: one array (chain, *shape) per value variable. ``advance`` takes ``length`` NUTS
+    iterations and returns the state and, per iteration, the constrained free parameters, divergence
+    flags and leapfrog steps; adaptation runs while the iteration counter is below ``settings.warmup``.
+    """
+    import jax
+    from numpyro.infer import NUTS
+
+    kernel = NUTS(
+        potential_fn=lambda position: -jm.logp(position),
+        target_accept_prob=settings.target_accept,
+        max_tree_depth=settings.max_treedepth,
+    )
+
+    def init_chain(position, key):
+        return kernel.init(key, settings.warmup, init_params=position, model_args=(), model_kwargs={})
+
+    def advance_chain(state, _position, length):
+        def step(s, _):
+            s = kernel.sample(s, (), {})
+            return s, (jm.constrain(s.z), s.diverging, s.num_steps)
+
+        return jax.lax.scan(step, state, None, length=length)
+
+    return jax.vmap(init_chain), jax.vmap(advance_chain, in_axes=(0, 0, None))
+
+
+def _positions(jm: _pymc.JaxModel, seed: int, chains: int):
+    import jax
+
+    return jax.device_put(jm.initial_positions(chain_seeds(seed, chains)))
+
+
+def _prepare(spec: ModelSpec, data: Data, settings) -> dict:
+    """Build, jaxify and AOT-compile for ``data``: {"jm", "programs"}."""
+    jm = _pymc.JaxModel(_pymc.build(spec, data), tuple(p.name for p in spec.params))
+    init, advance = _programs(jm, settings)
+    keys = _jax.chain_keys(0, settings.chains)
+    programs = _numpyro._build(init, advance, _positions(jm, 0, settings.chains), keys, settings)
+    return {"jm": jm, "programs": programs}
+
+
+def compile(spec: ModelSpec, data: Data, settings) -> Compiled:
+    """Build the PyMC model, jaxify it and AOT-compile NumPyro's init and NUTS loop."""
+    _jax.configure()
+    start = time.perf_counter()
+    entries_before = _jax.cache_entries()
+    handle = {"spec": spec, "data": data, **_prepare(spec, data, settings)}
+    info = {
+        "sampler": SAMPLER,
+        "chain_method": CHAIN_METHOD,
+        "dtype": "float64",
+        "jit": True,
+        "loop_chunk": handle["programs"]["chunk"],
+        "platform": _jax.jax_device().platform,
+    }
+    compile_s = time.perf_counter() - start
+    return Compiled(handle, compile_s, cache_hit=_jax.cache_entries() == entries_before, info=info)
+
+
+def sample(compiled: Compiled, data: Data, settings, seed: int) -> Fit:
+    """One vectorised multi-chain run; each phase ends in block_until_ready before the clock is read."""
+    handle, extra_compile_s = compiled.handle, 0.0
+    if not _pymc.same_data(data, handle["data"]):
+        start = time.perf_counter()
+        handle = _prepare(handle["spec"], data, settings)
+        extra_compile_s = time.perf_counter() - start
+    positions = _positions(handle["jm"], seed, settings.chains)
+    keys = _jax.chain_keys(seed, settings.chains)
+    fit = _numpyro._to_fit(*_numpyro._run(handle["programs"], positions, keys, settings, draw_axis=1))
+    fit.extra_compile_s = extra_compile_s
+    fit.info = {"sampler": SAMPLER, "recompiled_for_data": extra_compile_s > 0}
+    return fit
