@@ -1,5 +1,5 @@
 """Sessions: ``nox -s tests`` (default), ``tests_oldest``, ``bench``, ``sbc``, ``report``, ``regression``,
-``perf``, ``lint``, ``cmdstan``.
+``perf``, ``lint``, ``gpu_check``, ``cmdstan``.
 
 Two software stacks, each one virtualenv in the harness cache (``$PPL_HARNESS_CACHE/venvs/<stack>``,
 default ``~/.cache/ppl-harness``) shared by every session and every checkout that uses it, so the
@@ -175,6 +175,13 @@ def perf(session: nox.Session) -> None:
     if saved and not any(a.startswith("--benchmark-compare") for a in session.posargs):
         args += ["--benchmark-compare", "--benchmark-compare-fail=min:25%"]
     session.run(*args, *session.posargs, external=True)
+
+
+@nox.session(python=False)
+def gpu_check(session: nox.Session) -> None:
+    """``harness gpu-check`` into results/gpu-check/<stamp> (``nox -s gpu_check -- --smoke`` on a CPU; CI runs that)."""
+    python = stack_python(session)
+    harness(session, python, "gpu-check", "--out", str(Path("results") / "gpu-check" / stamp()), *session.posargs)
 
 
 @nox.session(python=False)

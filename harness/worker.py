@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import resource
 import sys
 import time
@@ -35,6 +36,51 @@ def _peak_rss_mb() -> float:
     return max(own, children) / 1024.0
 
 
+def _peak_device_mb(backend) -> float | None:
+    """The backend's optional ``peak_device_memory_mb()`` (accelerator memory, MiB); None without one."""
+    hook = getattr(backend, "peak_device_memory_mb", None)
+    if hook is None:
+        return None
+    try:
+        value = hook()
+    except Exception:  # a diagnostic must never fail the cell
+        return None
+    return None if value is None else float(value)
+
+
+def tree_cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process and every process of its session, reaped or alive.
+
+    A cell's worker leads its own session (the runner starts it with ``start_new_session``), so this
+    counts threads and helper processes a backend starts (httpstan's pool, nutpie's threads).
+    Linux ``/proc``; elsewhere only this process and its reaped children.
+    """
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    session, total = os.getsid(0), 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[3]) == session:  # fields[0] is field 3 of stat(5): state
+            total += sum(int(v) for v in fields[11:15]) / tick  # utime, stime, cutime, cstime
+    if total == 0.0:
+        usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+        total = sum(u.ru_utime + u.ru_stime for u in usage)
+    return total
+
+
+def save_draws(path: Path, fit, record: dict, settings) -> None:
+    """The cell's fit as InferenceData (netCDF): ``posterior`` in the catalogue's names, ``sample_stats``
+    (``diverging``, ``n_steps`` and ``lp`` where the backend gives it), the cell's settings and seed as attrs."""
+    from harness.diagnostics import save_inference_data
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stats = {"diverging": fit.diverging, "n_steps": fit.n_steps, **fit.sample_stats}
+    keys = ("cell_id", "model", "size", "backend", "repeat", "seed", "device")
+    save_inference_data(path, fit.draws, stats, {**{k: record[k] for k in keys}, **settings.to_dict()})
+
+
 def _flags(metrics: dict, chains: int) -> str:
     flags = []
     if metrics["divergences"]:
@@ -57,6 +103,7 @@ def run_cell(task: dict) -> dict:
         **settings.to_dict(), "status": "failed", "error": "",
     }
     start = time.perf_counter()
+    backend = None
     try:
         from harness.backends import BackendUnavailableError, get_backend
         from harness.catalogue import get_model
@@ -78,7 +125,10 @@ def run_cell(task: dict) -> dict:
                 return {**record, "status": "skipped", "error": f"no GPU: {why}"}
         record["versions"] = backend.versions()
         compiled = backend.compile(spec, data, settings)
+        cpu_before, wall_before = tree_cpu_seconds(), time.perf_counter()
         fit = backend.sample(compiled, data, settings, task["seed"])
+        sample_wall_s = time.perf_counter() - wall_before
+        record.update(sample_wall_s=sample_wall_s, sample_cpu_s=tree_cpu_seconds() - cpu_before)
         total_s = time.perf_counter() - start
         bad = [k for k, v in fit.draws.items() if not np.all(np.isfinite(v))]
         if bad:
@@ -86,6 +136,9 @@ def run_cell(task: dict) -> dict:
         metrics = fit_metrics(fit, spec.with_derived(fit.draws, data))
         ess = metrics["ess_bulk_min"]
         record.update(metrics)
+        if task.get("draws_path"):
+            save_draws(Path(task["draws_path"]), fit, record, settings)
+            record["draws_file"] = Path(task["draws_path"]).name
         record.update(
             status="ok",
             compile_s=compiled.compile_s + fit.extra_compile_s,
@@ -96,6 +149,7 @@ def run_cell(task: dict) -> dict:
             ess_per_s=ess / fit.sampling_s if fit.sampling_s > 0 else math.nan,
             ess_per_s_total=ess / total_s,
             flags=_flags(metrics, settings.chains),
+            sampler={**compiled.info, **fit.info}.get("sampler", task["backend"]),
             backend_info={**compiled.info, **fit.info},
         )
     except Exception as err:  # a failing cell is a result, not a crash of the run
@@ -103,6 +157,7 @@ def run_cell(task: dict) -> dict:
         record["error"] = f"{type(err).__name__}: {err}\n" + "".join(traceback.format_exc()[-4000:])
     finally:
         record["peak_rss_mb"] = _peak_rss_mb()
+        record["peak_device_mb"] = _peak_device_mb(backend)
         record.setdefault("total_s", time.perf_counter() - start)
     return record
 

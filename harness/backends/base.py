@@ -71,6 +71,7 @@ class Fit:
     warmup_s, sampling_s: phase wall seconds (see module docstring).
     extra_compile_s: compile time that happened inside the sampling call (added to compile).
     n_grad_warmup: gradient evaluations during warm-up, when the backend reports them.
+    sample_stats: more per-iteration statistics, each (chain, draw), e.g. ``lp`` (log density).
     info: backend facts to record for this run; ``sampler`` names the sampler that actually ran.
     """
 
@@ -81,6 +82,7 @@ class Fit:
     sampling_s: float
     extra_compile_s: float = 0.0
     n_grad_warmup: int | None = None
+    sample_stats: dict[str, np.ndarray] = field(default_factory=dict)
     info: dict = field(default_factory=dict)
 
 

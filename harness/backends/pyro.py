@@ -21,9 +21,17 @@ from harness.spec import Data, ModelSpec
 
 NAME = "pyro"
 FAMILY = "pyro"
+MODEL_FILE = "pyro_model.py"
 REQUIRES = ("pyro", "torch")
+PACKAGES = ("pyro-ppl", "torch")
 DEVICES = ("cpu", "gpu")
+SBC_REPLICATES = 4  # a smoke test: a Pyro Eight Schools fit takes 20-100 s on one core
 JIT = os.environ.get("PPL_HARNESS_PYRO_JIT", "1") != "0"
+
+
+def worker_env(cores: int, device: str) -> dict[str, str]:
+    """torch's intra-op pool is set from this in ``sample`` (torch has no environment variable for it)."""
+    return {"PPL_HARNESS_TORCH_THREADS": str(cores)}
 
 
 def versions() -> dict[str, str]:
@@ -39,6 +47,16 @@ def gpu_available() -> tuple[bool, str]:
     if torch.cuda.is_available():
         return True, f"torch sees {torch.cuda.get_device_name(0)}"
     return False, "torch.cuda.is_available() is False"
+
+
+def peak_device_memory_mb() -> float | None:
+    """Peak CUDA memory torch allocated in this process so far (MiB), or None when CUDA was not used."""
+    import sys
+
+    torch = sys.modules.get("torch")  # never import torch (or initialise CUDA) just to ask
+    if torch is None or not torch.cuda.is_available() or not torch.cuda.is_initialized():
+        return None
+    return torch.cuda.max_memory_allocated() / 2**20
 
 
 def _device(settings) -> str:
