@@ -20,6 +20,7 @@ REGISTRY: dict[str, str] = {
     "pymc-numpyro": "harness.backends.pymc_numpyro",
     "pymc-blackjax": "harness.backends.pymc_blackjax",
     "numpyro": "harness.backends.numpyro",
+    "blackjax": "harness.backends.blackjax",
     "pyro": "harness.backends.pyro",
     "stan": "harness.backends.stan",
     "cmdstanpy": "harness.backends.stan_cmdstanpy",

@@ -3,80 +3,49 @@
 Warm-up and sampling are two ahead-of-time compiled JAX programs (``jax.jit(...).lower().compile()``),
 so compile time is measured on its own and a new data set of the same shape (SBC) reuses them.
 Chains are vectorised (``jax.vmap``) in one program; SBC batches data sets the same way.
-Float64 throughout, like the other backends. Every phase ends in ``block_until_ready``.
+Float64 throughout, like the other backends.
+
+Phases (each ends in ``jax.block_until_ready`` before the clock is read):
+    compile: model import and the ahead-of-time compile of the init program and the NUTS loop (one loop length for both phases when gcd(warmup, draws) >= 50, else one per phase), timed on its own.
+    warmup: the compiled init program, then the loop for ``settings.warmup`` iterations (adaptation while the iteration counter is below ``settings.warmup``).
+    sampling: the loop for ``settings.draws`` kept iterations, draws constrained inside it.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import time
-from pathlib import Path
 
 import numpy as np
 
-from harness.backends.base import Compiled, Fit, chain_seeds
+from harness.backends import _jax
+from harness.backends._jax import (
+    gpu_available,
+    jax_device,
+    peak_device_memory_mb,
+    split_data,
+    worker_env,
+)
+from harness.backends.base import Compiled, Fit
 from harness.catalogue import implementation
 from harness.spec import Data, ModelSpec
 
+__all__ = ["gpu_available", "jax_device", "peak_device_memory_mb", "split_data", "worker_env"]
+
 NAME = "numpyro"
 FAMILY = "numpyro"
+MODEL_FILE = "numpyro_model.py"
 REQUIRES = ("numpyro", "jax")
+PACKAGES = ("numpyro", "jax", "jaxlib")
 DEVICES = ("cpu", "gpu")
+SBC_REPLICATES = 200
 CHAIN_METHOD = "vectorized"
+VECTORIZED_CHAINS = True  # all chains are one vmapped program (the GPU check scales them)
+SAMPLER = "numpyro-nuts"
 
 
 def versions() -> dict[str, str]:
-    import jax
-    import jaxlib
-    import numpyro
-
-    return {"numpyro": numpyro.__version__, "jax": jax.__version__, "jaxlib": jaxlib.__version__}
-
-
-def gpu_available() -> tuple[bool, str]:
-    import jax
-
-    try:
-        gpus = jax.devices("gpu")
-    except RuntimeError as err:
-        return False, f"JAX finds no GPU ({err})"
-    return bool(gpus), f"{len(gpus)} GPU(s): {gpus[0].device_kind}" if gpus else "JAX finds no GPU"
-
-
-def _configure_jax() -> None:
-    import jax
-
-    jax.config.update("jax_enable_x64", True)
-    cache = Path(os.environ.get("PPL_HARNESS_CACHE", Path.home() / ".cache" / "ppl-harness")) / "jax"
-    cache.mkdir(parents=True, exist_ok=True)
-    jax.config.update("jax_compilation_cache_dir", str(cache))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
-
-
-def _cache_entries() -> int:
-    import jax
-
-    path = jax.config.jax_compilation_cache_dir
-    return len(os.listdir(path)) if path and os.path.isdir(path) else 0
-
-
-def jax_device(device: str = "cpu"):
-    """The JAX device for "cpu" or "gpu"; data placed there pins every computation to it."""
-    import jax
-
-    return jax.devices("gpu" if device == "gpu" else "cpu")[0]
-
-
-def split_data(data: Data, device: str = "cpu") -> tuple[dict, dict]:
-    """(arrays, static): numpy arrays become JAX arguments on ``device``; Python scalars stay constants."""
-    import jax
-
-    target = jax_device(device)
-    arrays = {k: jax.device_put(v, target) for k, v in data.items() if isinstance(v, np.ndarray)}
-    static = {k: v for k, v in data.items() if not isinstance(v, np.ndarray)}
-    return arrays, static
+    return _jax.versions("numpyro")
 
 
 def _programs(model, static: dict, settings, param_names: tuple[str, ...]):
@@ -121,14 +90,6 @@ def chunk_length(warmup: int, draws: int) -> int:
 
 def _phase_calls(n: int, chunk: int) -> list[int]:
     return [chunk] * (n // chunk) if chunk else [n]
-
-
-def _keys(seed: int, chains: int, device: str = "cpu"):
-    import jax
-    import jax.numpy as jnp
-
-    keys = jnp.stack([jax.random.PRNGKey(s) for s in chain_seeds(seed, chains)])
-    return jax.device_put(keys, jax_device(device))
 
 
 def _build(init, advance, arrays, keys, settings) -> dict:
@@ -176,19 +137,19 @@ def _run(programs: dict, arrays, keys, settings, draw_axis: int):
 
 def compile(spec: ModelSpec, data: Data, settings) -> Compiled:
     """AOT-compile initialisation and the NUTS loop for data of this shape."""
-    _configure_jax()
-    import jax
+    _jax.configure()
 
     start = time.perf_counter()
-    entries_before = _cache_entries()
+    entries_before = _jax.cache_entries()
     model = implementation(spec.name, FAMILY).model
     arrays, static = split_data(data, settings.device)
     names = tuple(p.name for p in spec.params)
     init, advance = _programs(model, static, settings, names)
-    programs = _build(init, advance, arrays, _keys(0, settings.chains, settings.device), settings)
+    programs = _build(init, advance, arrays, _jax.chain_keys(0, settings.chains, settings.device), settings)
     compile_s = time.perf_counter() - start
     handle = {"programs": programs, "functions": (init, advance), "static": static, "batched": {}}
     info = {
+        "sampler": SAMPLER,
         "chain_method": CHAIN_METHOD,
         "dtype": "float64",
         "jit": True,
@@ -196,7 +157,7 @@ def compile(spec: ModelSpec, data: Data, settings) -> Compiled:
         "platform": jax_device(settings.device).platform,
         "device_kind": jax_device(settings.device).device_kind,
     }
-    return Compiled(handle, compile_s, cache_hit=_cache_entries() == entries_before, info=info)
+    return Compiled(handle, compile_s, cache_hit=_jax.cache_entries() == entries_before, info=info)
 
 
 def _check_static(compiled: Compiled, static: dict) -> None:
@@ -212,6 +173,7 @@ def _to_fit(draws, diverging, num_steps, n_warm, warmup_s, sampling_s) -> Fit:
         warmup_s=warmup_s,
         sampling_s=sampling_s,
         n_grad_warmup=int(np.sum(n_warm)),
+        info={"sampler": SAMPLER},
     )
 
 
@@ -219,7 +181,7 @@ def sample(compiled: Compiled, data: Data, settings, seed: int) -> Fit:
     """One vectorised multi-chain run; each phase ends in block_until_ready before the clock is read."""
     arrays, static = split_data(data, settings.device)
     _check_static(compiled, static)
-    keys = _keys(seed, settings.chains, settings.device)
+    keys = _jax.chain_keys(seed, settings.chains, settings.device)
     result = _run(compiled.handle["programs"], arrays, keys, settings, draw_axis=1)
     return _to_fit(*result)
 
@@ -231,13 +193,10 @@ def sample_batch(compiled: Compiled, datasets: list[Data], settings, seeds: list
     compiles it and reports that time as the first member's ``extra_compile_s``.
     """
     import jax
-    import jax.numpy as jnp
 
-    split = [split_data(d, settings.device) for d in datasets]
-    for _, static in split:
+    arrays, _, statics, keys = _jax.stack_batch(datasets, seeds, settings.chains, settings.device)
+    for static in statics:
         _check_static(compiled, static)
-    arrays = jax.tree.map(lambda *xs: jnp.stack(xs), *[a for a, _ in split])
-    keys = jnp.stack([_keys(s, settings.chains, settings.device) for s in seeds])
     batch = len(datasets)
     compile_s = 0.0
     if batch not in compiled.handle["batched"]:
@@ -262,7 +221,7 @@ def sample_batch(compiled: Compiled, datasets: list[Data], settings, seeds: list
 
 def log_density(spec: ModelSpec, data: Data, points: list[dict]) -> np.ndarray:
     """Joint log density (constrained, no Jacobian) at each point."""
-    _configure_jax()
+    _jax.configure()
     import jax.numpy as jnp
     from numpyro.infer.util import log_density as numpyro_log_density
 
@@ -276,20 +235,28 @@ def log_density(spec: ModelSpec, data: Data, points: list[dict]) -> np.ndarray:
     return np.array(out)
 
 
-def gradient_fn(spec: ModelSpec, data: Data, point: dict):
-    """Zero-argument closure: the sampler's potential and its gradient at ``point`` (unconstrained)."""
-    _configure_jax()
+def potential_at(spec: ModelSpec, data: Data, point: dict):
+    """(potential_fn, z): the model's potential energy (minus log density, unconstrained space) with the
+    data bound, and ``point`` (constrained {name: shape}) mapped to unconstrained space {name: shape}."""
+    _jax.configure()
     import jax
     import jax.numpy as jnp
-    from numpyro.infer.util import initialize_model, init_to_value
+    from numpyro.infer.util import init_to_value, initialize_model
 
     model = implementation(spec.name, FAMILY).model
     arrays, static = split_data(data)
     full = {**static, **arrays}
     values = {k: jnp.asarray(v, dtype=jnp.float64) for k, v in point.items()}
     info = initialize_model(jax.random.PRNGKey(0), model, model_args=(full,), init_strategy=init_to_value(values=values))
-    grad = jax.jit(jax.value_and_grad(info.potential_fn))
-    z = info.param_info.z
+    return info.potential_fn, info.param_info.z
+
+
+def gradient_fn(spec: ModelSpec, data: Data, point: dict):
+    """Zero-argument closure: the sampler's potential and its gradient at ``point`` (unconstrained)."""
+    import jax
+
+    potential, z = potential_at(spec, data, point)
+    grad = jax.jit(jax.value_and_grad(potential))
     jax.block_until_ready(grad(z))
 
     def evaluate():
@@ -300,7 +267,7 @@ def gradient_fn(spec: ModelSpec, data: Data, point: dict):
 
 def prior_draws(spec: ModelSpec, data: Data, n: int, seed: int) -> dict[str, np.ndarray]:
     """``n`` draws of the free parameters from the backend's own prior: {name: (n, *shape)}."""
-    _configure_jax()
+    _jax.configure()
     import jax
     from numpyro.infer import Predictive
 

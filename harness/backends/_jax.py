@@ -1,0 +1,142 @@
+"""JAX helpers shared by the JAX backends (NumPyro, BlackJAX).
+
+Nothing here imports JAX at module import time; each function imports it when called. ``worker_env``
+and ``peak_device_memory_mb`` are the protocol hooks of ``harness.backends.base`` that every JAX
+backend re-exports.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from harness.backends.base import chain_seeds
+from harness.spec import Data
+
+# XLA flags that ``worker_env`` owns; any others already in XLA_FLAGS are kept
+_THREAD_FLAGS = ("intra_op_parallelism_threads", "xla_cpu_multi_thread_eigen")
+
+
+def cache_dir() -> Path:
+    """``$PPL_HARNESS_CACHE/jax`` (default ``~/.cache/ppl-harness/jax``): JAX's persistent compile cache."""
+    return Path(os.environ.get("PPL_HARNESS_CACHE", Path.home() / ".cache" / "ppl-harness")) / "jax"
+
+
+def configure() -> None:
+    """Float64 and the persistent compilation cache (every program is cached, however small)."""
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    cache = cache_dir()
+    cache.mkdir(parents=True, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", str(cache))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
+def cache_entries() -> int:
+    """Number of entries in the configured compile cache (0 when there is none)."""
+    import jax
+
+    path = jax.config.jax_compilation_cache_dir
+    return len(os.listdir(path)) if path and os.path.isdir(path) else 0
+
+
+def versions(*extra: str) -> dict[str, str]:
+    """{distribution: version} for jax, jaxlib and the named extra modules (e.g. "numpyro")."""
+    import importlib
+
+    import jax
+    import jaxlib
+
+    out = {name: importlib.import_module(name).__version__ for name in extra}
+    return {**out, "jax": jax.__version__, "jaxlib": jaxlib.__version__}
+
+
+def gpu_available() -> tuple[bool, str]:
+    """(True, "n GPU(s): kind") when JAX sees a GPU, else (False, why not)."""
+    import jax
+
+    try:
+        gpus = jax.devices("gpu")
+    except RuntimeError as err:
+        return False, f"JAX finds no GPU ({err})"
+    return bool(gpus), f"{len(gpus)} GPU(s): {gpus[0].device_kind}" if gpus else "JAX finds no GPU"
+
+
+def jax_device(device: str = "cpu"):
+    """The JAX device for "cpu" or "gpu"; data placed there pins every computation to it."""
+    import jax
+
+    return jax.devices("gpu" if device == "gpu" else "cpu")[0]
+
+
+def split_data(data: Data, device: str = "cpu") -> tuple[dict, dict]:
+    """(arrays, static): numpy arrays become JAX arguments on ``device``; Python scalars stay constants."""
+    import jax
+
+    target = jax_device(device)
+    arrays = {k: jax.device_put(v, target) for k, v in data.items() if isinstance(v, np.ndarray)}
+    static = {k: v for k, v in data.items() if not isinstance(v, np.ndarray)}
+    return arrays, static
+
+
+def chain_keys(seed: int, chains: int, device: str = "cpu"):
+    """Per-chain PRNG keys, shape (chains, 2) uint32, from ``base.chain_seeds`` (chains never share one)."""
+    import jax
+
+    seeds = np.asarray(chain_seeds(seed, chains), dtype=np.int64)
+    keys = jax.vmap(jax.random.PRNGKey)(seeds)  # one dispatch, not one per chain (1024 chains and more)
+    return jax.device_put(keys, jax_device(device))
+
+
+def stack_batch(datasets: list[Data], seeds: list[int], chains: int, device: str) -> tuple[dict, dict, list, object]:
+    """SBC batch inputs: (arrays {k: (batch, ...)}, static, [static per data set], keys (batch, chains, 2))."""
+    import jax
+    import jax.numpy as jnp
+
+    split = [split_data(d, device) for d in datasets]
+    arrays = jax.tree.map(lambda *xs: jnp.stack(xs), *[a for a, _ in split])
+    keys = jnp.stack([chain_keys(s, chains, device) for s in seeds])
+    return arrays, split[0][1], [s for _, s in split], keys
+
+
+def worker_env(cores: int, device: str) -> dict[str, str]:
+    """The JAX part of a cell worker's environment (set before JAX is imported).
+
+    XLA's CPU thread pool is capped to one thread when ``cores == 1``; CPU dispatch is synchronous so a
+    clock read after ``block_until_ready`` is exact; ``device == "cpu"`` hides every GPU from JAX.
+    Other flags already in ``XLA_FLAGS`` are kept.
+    """
+    flags = [f for f in os.environ.get("XLA_FLAGS", "").split() if not any(t in f for t in _THREAD_FLAGS)]
+    if cores == 1:
+        flags += ["--xla_cpu_multi_thread_eigen=false", "intra_op_parallelism_threads=1"]
+    env = {
+        "XLA_FLAGS": " ".join(flags),
+        "JAX_CPU_ENABLE_ASYNC_DISPATCH": "false",
+        "JAX_PLATFORMS": "cpu" if device == "cpu" else "",
+    }
+    if device == "cpu":
+        env["CUDA_VISIBLE_DEVICES"] = ""
+    return env
+
+
+def peak_device_memory_mb() -> float | None:
+    """Peak bytes in use on the first GPU of this process, in MiB; None on CPU or without memory stats."""
+    import jax
+
+    try:
+        gpus = jax.devices("gpu")
+    except RuntimeError:
+        return None
+    if not gpus:
+        return None
+    try:
+        stats = gpus[0].memory_stats()
+    except (RuntimeError, NotImplementedError, AttributeError):  # not every PJRT plugin has memory stats
+        return None
+    if not stats or "peak_bytes_in_use" not in stats:
+        return None
+    return float(stats["peak_bytes_in_use"]) / 2**20

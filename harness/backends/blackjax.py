@@ -1,0 +1,245 @@
+"""BlackJAX NUTS with Stan-style window adaptation, on the potential of the catalogue's NumPyro model.
+
+The log density is NumPyro's potential (``numpyro.infer.util.initialize_model``, data as arguments) and
+draws are constrained with its ``postprocess_fn``, so no model file of its own. Chains are vectorised
+(``jax.vmap``) in one program; SBC batches data sets the same way. Float64 throughout.
+
+Phases (each ends in ``jax.block_until_ready`` before the clock is read):
+    compile: model import, NumPyro's ``initialize_model`` and the ahead-of-time compile (``jax.jit(...).lower(...).compile()``) of the warm-up and sampling programs, timed on its own.
+    warmup: one call of the compiled warm-up program: NumPyro's initial point, then ``blackjax.window_adaptation`` (NUTS, diagonal mass matrix) for ``settings.warmup`` iterations.
+    sampling: one call of the compiled sampling program: ``settings.draws`` NUTS iterations with the adapted step size and mass matrix, draws constrained inside it.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from harness.backends import _jax
+from harness.backends import numpyro as numpyro_backend
+from harness.backends._jax import (
+    gpu_available,
+    jax_device,
+    peak_device_memory_mb,
+    split_data,
+    worker_env,
+)
+from harness.backends.base import Compiled, Fit
+from harness.catalogue import implementation
+from harness.spec import Data, ModelSpec
+
+__all__ = ["gpu_available", "peak_device_memory_mb", "worker_env"]
+
+NAME = "blackjax"
+FAMILY = "numpyro"
+MODEL_FILE = "numpyro_model.py"
+REQUIRES = ("blackjax", "numpyro", "jax")
+PACKAGES = ("blackjax", "numpyro", "jax", "jaxlib")
+DEVICES = ("cpu", "gpu")
+SBC_REPLICATES = 200
+CHAIN_METHOD = "vectorized"
+VECTORIZED_CHAINS = True  # all chains are one vmapped program (the GPU check scales them)
+SAMPLER = "blackjax-nuts"
+
+
+def versions() -> dict[str, str]:
+    return _jax.versions("blackjax", "numpyro")
+
+
+def describe() -> str:
+    return "BlackJAX NUTS, window adaptation (diagonal), NumPyro model potential, vmapped chains"
+
+
+def _model_functions(model, static: dict, arrays: dict):
+    """(init_position, logdensity, constrain), each a pure function of the data ``arrays``.
+
+    ``init_position(arrays, key) -> z``: NumPyro's initial point (uniform in (-2, 2), unconstrained);
+    ``logdensity(arrays) -> (z -> scalar)``: minus NumPyro's potential energy;
+    ``constrain(arrays) -> (z -> {name: value})``: NumPyro's postprocess_fn (constrained values).
+    """
+    import jax
+    from numpyro.infer.util import initialize_model
+
+    def model_with(a):
+        return model({**static, **a})
+
+    info = initialize_model(jax.random.PRNGKey(0), model_with, model_args=(arrays,), dynamic_args=True)
+
+    def init_position(a, key):
+        return initialize_model(key, model_with, model_args=(a,), dynamic_args=True).param_info.z
+
+    def logdensity(a):
+        potential = info.potential_fn(a)
+        return lambda z: -potential(z)
+
+    return init_position, logdensity, info.postprocess_fn
+
+
+def _programs(fns, settings, param_names: tuple[str, ...]):
+    """(warmup, sampling), pure functions vectorised over chains.
+
+    ``warmup(arrays, keys[chain, 2]) -> (state, step_size[chain], inverse_mass_matrix[chain, d], n_grad[chain])``
+    runs window adaptation; ``sampling(state, step_size, inverse_mass_matrix, arrays, keys) ->
+    ({name: (chain, draw, *shape)}, diverging (chain, draw), n_steps (chain, draw))`` the kept draws.
+    """
+    import blackjax
+    import jax
+
+    init_position, logdensity, constrain = fns
+
+    def warmup_chain(arrays, key):
+        k_init, k_warm = jax.random.split(jax.random.fold_in(key, 0))
+        adaptation = blackjax.window_adaptation(
+            blackjax.nuts, logdensity(arrays), is_mass_matrix_diagonal=True,
+            target_acceptance_rate=settings.target_accept, max_num_doublings=settings.max_treedepth,
+            adaptation_info_fn=lambda state, info, adaptation_state: info.num_integration_steps,
+        )
+        (state, params), steps = adaptation.run(k_warm, init_position(arrays, k_init), num_steps=settings.warmup)
+        return state, params["step_size"], params["inverse_mass_matrix"], steps.sum()
+
+    def sampling_chain(state, step_size, inverse_mass_matrix, arrays, key):
+        nuts = blackjax.nuts(logdensity(arrays), step_size, inverse_mass_matrix, max_num_doublings=settings.max_treedepth)
+        to_constrained = constrain(arrays)
+
+        def step(s, k):
+            s, info = nuts.step(k, s)
+            values = to_constrained(s.position)
+            return s, ({n: values[n] for n in param_names}, info.is_divergent, info.num_integration_steps)
+
+        keys = jax.random.split(jax.random.fold_in(key, 1), settings.draws)
+        return jax.lax.scan(step, state, keys)[1]
+
+    warmup = jax.vmap(warmup_chain, in_axes=(None, 0))
+    sampling = jax.vmap(sampling_chain, in_axes=(0, 0, 0, None, 0))
+    return warmup, sampling
+
+
+def _build(warmup, sampling, arrays, keys) -> dict:
+    """AOT-compile both programs for these argument shapes (``keys``: (..., chain, 2))."""
+    import jax
+
+    adapted = jax.eval_shape(warmup, arrays, keys)
+    return {
+        "warmup": jax.jit(warmup).lower(arrays, keys).compile(),
+        "sampling": jax.jit(sampling).lower(*adapted[:3], arrays, keys).compile(),
+    }
+
+
+def _run(programs: dict, arrays, keys):
+    """Warm-up then sampling; returns (draws, diverging, n_steps, warm-up grads, warm-up s, sampling s).
+
+    Outputs keep any vectorised axes in front: (..., chain, draw, *shape); warm-up grads (..., chain).
+    """
+    import jax
+
+    start = time.perf_counter()
+    state, step_size, inverse_mass_matrix, n_warm = jax.block_until_ready(programs["warmup"](arrays, keys))
+    mid = time.perf_counter()
+    out = jax.block_until_ready(programs["sampling"](state, step_size, inverse_mass_matrix, arrays, keys))
+    end = time.perf_counter()
+    draws, diverging, n_steps = out
+    return draws, diverging, n_steps, n_warm, mid - start, end - mid
+
+
+def compile(spec: ModelSpec, data: Data, settings) -> Compiled:
+    """AOT-compile the warm-up (window adaptation) and sampling programs for data of this shape."""
+    _jax.configure()
+
+    start = time.perf_counter()
+    entries_before = _jax.cache_entries()
+    model = implementation(spec.name, FAMILY).model
+    arrays, static = split_data(data, settings.device)
+    names = tuple(p.name for p in spec.params)
+    warmup, sampling = _programs(_model_functions(model, static, arrays), settings, names)
+    programs = _build(warmup, sampling, arrays, _jax.chain_keys(0, settings.chains, settings.device))
+    compile_s = time.perf_counter() - start
+    handle = {"programs": programs, "functions": (warmup, sampling), "static": static, "batched": {}}
+    device = jax_device(settings.device)
+    info = {
+        "sampler": SAMPLER,
+        "chain_method": CHAIN_METHOD,
+        "dtype": "float64",
+        "jit": True,
+        "platform": device.platform,
+        "device_kind": device.device_kind,
+    }
+    return Compiled(handle, compile_s, cache_hit=_jax.cache_entries() == entries_before, info=info)
+
+
+def _check_static(compiled: Compiled, static: dict) -> None:
+    if static != compiled.handle["static"]:
+        raise ValueError("data sizes differ from the compiled ones; compile again for new sizes")
+
+
+def _to_fit(draws, diverging, n_steps, n_warm, warmup_s, sampling_s) -> Fit:
+    """Numpy Fit from one data set's outputs: draws (chain, draw, *shape), flags (chain, draw)."""
+    return Fit(
+        draws={k: np.asarray(v, dtype=np.float64) for k, v in draws.items()},
+        diverging=np.asarray(diverging, dtype=bool),
+        n_steps=np.asarray(n_steps, dtype=np.int64),
+        warmup_s=warmup_s,
+        sampling_s=sampling_s,
+        n_grad_warmup=int(np.sum(n_warm)),
+        info={"sampler": SAMPLER},
+    )
+
+
+def sample(compiled: Compiled, data: Data, settings, seed: int) -> Fit:
+    """One vectorised multi-chain run; each phase ends in block_until_ready before the clock is read."""
+    arrays, static = split_data(data, settings.device)
+    _check_static(compiled, static)
+    keys = _jax.chain_keys(seed, settings.chains, settings.device)
+    return _to_fit(*_run(compiled.handle["programs"], arrays, keys))
+
+
+def sample_batch(compiled: Compiled, datasets: list[Data], settings, seeds: list[int]) -> list[Fit]:
+    """Many data sets of one shape in one compiled call (``jax.vmap`` over data sets).
+
+    Phase times are per batch, divided evenly among its members; the first call for a batch size
+    compiles it and reports that time as the first member's ``extra_compile_s``.
+    """
+    import jax
+
+    arrays, _, statics, keys = _jax.stack_batch(datasets, seeds, settings.chains, settings.device)
+    for static in statics:
+        _check_static(compiled, static)
+    batch = len(datasets)
+    compile_s = 0.0
+    if batch not in compiled.handle["batched"]:
+        start = time.perf_counter()
+        warmup, sampling = compiled.handle["functions"]
+        compiled.handle["batched"][batch] = _build(jax.vmap(warmup), jax.vmap(sampling), arrays, keys)
+        compile_s = time.perf_counter() - start
+    draws, diverging, n_steps, n_warm, warmup_s, sampling_s = _run(compiled.handle["batched"][batch], arrays, keys)
+    fits = [
+        _to_fit({k: v[i] for k, v in draws.items()}, diverging[i], n_steps[i], n_warm[i], warmup_s / batch, sampling_s / batch)
+        for i in range(batch)
+    ]
+    fits[0].extra_compile_s = compile_s
+    return fits
+
+
+def log_density(spec: ModelSpec, data: Data, points: list[dict]) -> np.ndarray:
+    """Joint log density (constrained, no Jacobian) at each point, shape (n_points,): NumPyro's (same model file)."""
+    return numpyro_backend.log_density(spec, data, points)
+
+
+def gradient_fn(spec: ModelSpec, data: Data, point: dict):
+    """Zero-argument closure: the log density BlackJAX samples (minus NumPyro's potential) and its gradient
+    at ``point`` (unconstrained)."""
+    import jax
+
+    potential, z = numpyro_backend.potential_at(spec, data, point)
+    grad = jax.jit(jax.value_and_grad(lambda q: -potential(q)))
+    jax.block_until_ready(grad(z))
+
+    def evaluate():
+        return jax.block_until_ready(grad(z))
+
+    return evaluate
+
+
+def prior_draws(spec: ModelSpec, data: Data, n: int, seed: int) -> dict[str, np.ndarray]:
+    """``n`` draws {name: (n, *shape)} of the free parameters from the NumPyro model's prior."""
+    return numpyro_backend.prior_draws(spec, data, n, seed)
