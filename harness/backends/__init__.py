@@ -53,7 +53,7 @@ def default_backends() -> list[str]:
 
 def families() -> dict[str, str]:
     """{family: model file} over the registry: the implementation files every catalogue model must have."""
-    out = {}
+    out: dict[str, str] = {}
     for name in REGISTRY:
         module = load_module(name)
         if getattr(module, "MODEL_FILE", None):

@@ -40,9 +40,13 @@ chains run one after another. Asynchronous work (JAX) is synchronised before a c
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from harness.settings import SamplerSettings
+    from harness.spec import Data, ModelSpec
 
 
 @dataclass
@@ -100,3 +104,40 @@ def stack_chains(per_chain: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray
 def reshape_draws(values: np.ndarray, chains: int, draws: int, shape: tuple[int, ...]) -> np.ndarray:
     """Flat ``(chain*draw, *shape)`` chain-major draws -> ``(chain, draw, *shape)``."""
     return np.asarray(values, dtype=np.float64).reshape((chains, draws) + tuple(shape))
+
+
+class Backend(Protocol):
+    """The contract above as a type: every backend module satisfies it (mypy checks each registered
+    module in ``harness/backends/_typing.py``; ``nox -s lint``). Optional hooks are looked up with
+    ``getattr`` by the callers and are not part of the protocol."""
+
+    # module constants, read-only (so a module's ``DEVICES = ("cpu",)`` matches ``tuple[str, ...]``)
+    @property
+    def NAME(self) -> str: ...
+
+    @property
+    def FAMILY(self) -> str: ...
+
+    @property
+    def MODEL_FILE(self) -> str: ...
+
+    @property
+    def REQUIRES(self) -> tuple[str, ...]: ...
+
+    @property
+    def PACKAGES(self) -> tuple[str, ...]: ...
+
+    @property
+    def DEVICES(self) -> tuple[str, ...]: ...
+
+    @property
+    def SBC_REPLICATES(self) -> int: ...
+
+
+    def versions(self) -> dict[str, str]: ...
+
+    def compile(self, spec: ModelSpec, data: Data, settings: SamplerSettings) -> Compiled: ...
+
+    def sample(self, compiled: Compiled, data: Data, settings: SamplerSettings, seed: int) -> Fit: ...
+
+    def log_density(self, spec: ModelSpec, data: Data, points: list[dict]) -> np.ndarray: ...

@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 from harness.backends import _jax
-from harness.backends._jax import (
+from harness.backends._jax import (  # noqa: F401 (re-exported protocol hooks)
     gpu_available,
     jax_device,
     peak_device_memory_mb,
@@ -28,9 +28,8 @@ from harness.backends._jax import (
 )
 from harness.backends.base import Compiled, Fit
 from harness.catalogue import implementation
+from harness.settings import SamplerSettings
 from harness.spec import Data, ModelSpec
-
-__all__ = ["gpu_available", "jax_device", "peak_device_memory_mb", "split_data", "worker_env"]
 
 NAME = "numpyro"
 FAMILY = "numpyro"
@@ -135,7 +134,7 @@ def _run(programs: dict, arrays, keys, settings, draw_axis: int):
     return draws, diverging, num_steps, n_warm, mid - start, end - mid
 
 
-def compile(spec: ModelSpec, data: Data, settings) -> Compiled:
+def compile(spec: ModelSpec, data: Data, settings: SamplerSettings) -> Compiled:
     """AOT-compile initialisation and the NUTS loop for data of this shape."""
     _jax.configure()
 
@@ -177,7 +176,7 @@ def _to_fit(draws, diverging, num_steps, n_warm, warmup_s, sampling_s) -> Fit:
     )
 
 
-def sample(compiled: Compiled, data: Data, settings, seed: int) -> Fit:
+def sample(compiled: Compiled, data: Data, settings: SamplerSettings, seed: int) -> Fit:
     """One vectorised multi-chain run; each phase ends in block_until_ready before the clock is read."""
     arrays, static = split_data(data, settings.device)
     _check_static(compiled, static)
@@ -186,7 +185,7 @@ def sample(compiled: Compiled, data: Data, settings, seed: int) -> Fit:
     return _to_fit(*result)
 
 
-def sample_batch(compiled: Compiled, datasets: list[Data], settings, seeds: list[int]) -> list[Fit]:
+def sample_batch(compiled: Compiled, datasets: list[Data], settings: SamplerSettings, seeds: list[int]) -> list[Fit]:
     """Many data sets of one shape in one compiled call (``jax.vmap`` over data sets).
 
     Phase times are per batch, divided evenly among its members; the first call for a batch size

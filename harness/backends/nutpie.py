@@ -30,6 +30,7 @@ import numpy as np
 
 from harness.backends import _pymc
 from harness.backends.base import Compiled, Fit
+from harness.settings import SamplerSettings
 from harness.spec import Data, ModelSpec
 
 NAME = "nutpie"
@@ -69,7 +70,7 @@ def _chain_method(settings) -> str:
     return "sequential" if min(settings.cores, settings.chains) == 1 else "parallel"
 
 
-def compile(spec: ModelSpec, data: Data, settings) -> Compiled:
+def compile(spec: ModelSpec, data: Data, settings: SamplerSettings) -> Compiled:
     """Build the PyMC model and compile its log density with nutpie (Numba)."""
     start = time.perf_counter()
     model = _compile_model(spec, data)
@@ -171,7 +172,7 @@ def _wait(sampler) -> None:
             pass
 
 
-def sample(compiled: Compiled, data: Data, settings, seed: int) -> Fit:
+def sample(compiled: Compiled, data: Data, settings: SamplerSettings, seed: int) -> Fit:
     """One nutpie run; phases split as the module docstring says."""
     spec, model = compiled.handle["spec"], compiled.handle["model"]
     extra_compile_s = 0.0

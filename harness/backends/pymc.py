@@ -17,6 +17,7 @@ import numpy as np
 
 from harness.backends import _pymc
 from harness.backends.base import Compiled, Fit
+from harness.settings import SamplerSettings
 from harness.spec import Data, ModelSpec
 
 NAME = "pymc"
@@ -34,7 +35,7 @@ def versions() -> dict[str, str]:
 
 
 def describe() -> str:
-    return "PyMC's own NUTS (pytensor C backend), chains one after another"
+    return f"PyMC's own NUTS (pytensor {_linker()}), chains one after another"
 
 
 def worker_env(cores: int, device: str) -> dict[str, str]:
@@ -49,7 +50,7 @@ def _compiledir_entries() -> int:
     return len(os.listdir(path)) if os.path.isdir(path) else 0
 
 
-def compile(spec: ModelSpec, data: Data, settings) -> Compiled:
+def compile(spec: ModelSpec, data: Data, settings: SamplerSettings) -> Compiled:
     """Build the model; pytensor compiles inside ``pm.sample`` and that time is added there."""
     start = time.perf_counter()
     model = _pymc.build(spec, data)
@@ -88,7 +89,7 @@ class _PhaseClock:
             self.marks.append((self._chain_start, self._tune_end, now))
 
 
-def sample(compiled: Compiled, data: Data, settings, seed: int) -> Fit:
+def sample(compiled: Compiled, data: Data, settings: SamplerSettings, seed: int) -> Fit:
     import pymc as pm
 
     spec, model = compiled.handle["spec"], compiled.handle["model"]
@@ -122,7 +123,7 @@ def sample(compiled: Compiled, data: Data, settings, seed: int) -> Fit:
         n_steps=stats["n_steps"].values.astype(np.int64),
         warmup_s=warmup_s,
         sampling_s=sampling_s,
-        extra_compile_s=clock.first_step - start,
+        extra_compile_s=(clock.first_step or start) - start,
         info={"sampler": SAMPLER},
     )
 

@@ -22,6 +22,7 @@ import time
 from harness.backends import _jax, _pymc
 from harness.backends import blackjax as _blackjax
 from harness.backends.base import Compiled, Fit, chain_seeds
+from harness.settings import SamplerSettings
 from harness.spec import Data, ModelSpec
 
 NAME = "pymc-blackjax"
@@ -92,12 +93,12 @@ def _positions(jm: _pymc.JaxModel, seed: int, chains: int):
 def _prepare(spec: ModelSpec, data: Data, settings) -> dict:
     """Build, jaxify and AOT-compile both programs for ``data``: {"jm", "programs"}."""
     jm = _pymc.JaxModel(_pymc.build(spec, data), tuple(p.name for p in spec.params))
-    programs = _programs(jm, settings)
+    warmup, sampling = _programs(jm, settings)
     keys = _jax.chain_keys(0, settings.chains)
-    return {"jm": jm, "programs": _blackjax._build(*programs, _positions(jm, 0, settings.chains), keys)}
+    return {"jm": jm, "programs": _blackjax._build(warmup, sampling, _positions(jm, 0, settings.chains), keys)}
 
 
-def compile(spec: ModelSpec, data: Data, settings) -> Compiled:
+def compile(spec: ModelSpec, data: Data, settings: SamplerSettings) -> Compiled:
     """Build the PyMC model, jaxify it and AOT-compile BlackJAX's warm-up and sampling programs."""
     _jax.configure()
     start = time.perf_counter()
@@ -115,7 +116,7 @@ def compile(spec: ModelSpec, data: Data, settings) -> Compiled:
     return Compiled(handle, compile_s, cache_hit=_jax.cache_entries() == entries_before, info=info)
 
 
-def sample(compiled: Compiled, data: Data, settings, seed: int) -> Fit:
+def sample(compiled: Compiled, data: Data, settings: SamplerSettings, seed: int) -> Fit:
     """One vectorised multi-chain run: the warm-up program, then the sampling program, each synchronised."""
     handle, extra_compile_s = compiled.handle, 0.0
     if not _pymc.same_data(data, handle["data"]):

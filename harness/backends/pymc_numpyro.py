@@ -23,6 +23,7 @@ import time
 from harness.backends import _jax, _pymc
 from harness.backends import numpyro as _numpyro
 from harness.backends.base import Compiled, Fit, chain_seeds
+from harness.settings import SamplerSettings
 from harness.spec import Data, ModelSpec
 
 NAME = "pymc-numpyro"
@@ -93,7 +94,7 @@ def _prepare(spec: ModelSpec, data: Data, settings) -> dict:
     return {"jm": jm, "programs": programs}
 
 
-def compile(spec: ModelSpec, data: Data, settings) -> Compiled:
+def compile(spec: ModelSpec, data: Data, settings: SamplerSettings) -> Compiled:
     """Build the PyMC model, jaxify it and AOT-compile NumPyro's init and NUTS loop."""
     _jax.configure()
     start = time.perf_counter()
@@ -111,7 +112,7 @@ def compile(spec: ModelSpec, data: Data, settings) -> Compiled:
     return Compiled(handle, compile_s, cache_hit=_jax.cache_entries() == entries_before, info=info)
 
 
-def sample(compiled: Compiled, data: Data, settings, seed: int) -> Fit:
+def sample(compiled: Compiled, data: Data, settings: SamplerSettings, seed: int) -> Fit:
     """One vectorised multi-chain run; each phase ends in block_until_ready before the clock is read."""
     handle, extra_compile_s = compiled.handle, 0.0
     if not _pymc.same_data(data, handle["data"]):

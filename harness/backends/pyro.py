@@ -17,6 +17,7 @@ import numpy as np
 
 from harness.backends.base import Compiled, Fit, chain_seeds, stack_chains
 from harness.catalogue import implementation
+from harness.settings import SamplerSettings
 from harness.spec import Data, ModelSpec
 
 NAME = "pyro"
@@ -90,7 +91,7 @@ def _make_kernel(model, settings):
     )
 
 
-def compile(spec: ModelSpec, data: Data, settings) -> Compiled:
+def compile(spec: ModelSpec, data: Data, settings: SamplerSettings) -> Compiled:
     """Nothing is built ahead of a chain in Pyro; the kernel set-up of each chain is its compile."""
     import torch
 
@@ -150,7 +151,7 @@ def _run_chain(kernel, tdata, settings, seed: int):
     return draws, diverging, np.array(steps), (t1 - t0, t2 - t1, t3 - t2), grads_warmup
 
 
-def sample(compiled: Compiled, data: Data, settings, seed: int) -> Fit:
+def sample(compiled: Compiled, data: Data, settings: SamplerSettings, seed: int) -> Fit:
     import torch
 
     torch.set_default_dtype(torch.float64)

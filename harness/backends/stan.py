@@ -50,6 +50,7 @@ from harness.backends._stan import (
     to_stan_point,
 )
 from harness.backends.base import Compiled, Fit, chain_seeds, stack_chains
+from harness.settings import SamplerSettings
 from harness.spec import Data, ModelSpec
 
 NAME = "stan"
@@ -228,7 +229,7 @@ def _build_handle(code: str, model_name: str, stan_data: dict, seed: int):
 # ---------------------------------------------------------------- protocol
 
 
-def compile(spec: ModelSpec, data: Data, settings) -> Compiled:
+def compile(spec: ModelSpec, data: Data, settings: SamplerSettings) -> Compiled:
     code = stan_program(spec).read_text()
     start = time.perf_counter()
     model_name = _model_name(code)
@@ -275,7 +276,7 @@ def _logger_text(raw: str) -> str:
     return " ".join(t.replace("info:", " ") for t in texts)
 
 
-def sample(compiled: Compiled, data: Data, settings, seed: int) -> Fit:
+def sample(compiled: Compiled, data: Data, settings: SamplerSettings, seed: int) -> Fit:
     stan_data = to_stan_data(compiled.handle["spec"], data)
     start = time.perf_counter()
     chains = [_chain(compiled.handle, data, stan_data, settings, s) for s in chain_seeds(seed, settings.chains)]

@@ -41,6 +41,7 @@ from harness.backends._stan import (
     to_stan_point,
 )
 from harness.backends.base import Compiled, Fit
+from harness.settings import SamplerSettings
 from harness.spec import Data, ModelSpec
 
 NAME = "cmdstanpy"
@@ -188,14 +189,14 @@ def _model(spec: ModelSpec, cmdstan: Path):
     return model, seconds, cached
 
 
-def compile(spec: ModelSpec, data: Data, settings) -> Compiled:
+def compile(spec: ModelSpec, data: Data, settings: SamplerSettings) -> Compiled:
     cmdstan = _require_cmdstan()
     model, seconds, cached = _model(spec, cmdstan)
     info = {"stan_driver": "cmdstanpy", "cmdstan": cmdstan_version(cmdstan)}
     return Compiled({"spec": spec, "model": model, "cmdstan": cmdstan}, seconds, cache_hit=cached, info=info)
 
 
-def sample(compiled: Compiled, data: Data, settings, seed: int) -> Fit:
+def sample(compiled: Compiled, data: Data, settings: SamplerSettings, seed: int) -> Fit:
     spec, model, cmdstan = compiled.handle["spec"], compiled.handle["model"], compiled.handle["cmdstan"]
     parallel = min(settings.cores, settings.chains)
     runs = _work_dir(spec) / "runs"
