@@ -54,6 +54,14 @@ def write_json_atomic(path: Path, obj) -> None:
     os.replace(tmp, path)
 
 
+def write_bytes_atomic(path: Path, data: bytes | str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data.encode() if isinstance(data, str) else data)
+    os.replace(tmp, path)
+
+
 def _json_default(obj):
     if isinstance(obj, np.generic):
         return obj.item()
@@ -86,7 +94,7 @@ def write_parquet_atomic(path: Path, frame: pd.DataFrame) -> None:
 def _arrow_ready(frame: pd.DataFrame) -> pd.DataFrame:
     """Object columns that mix types (True/None/NaN, numbers and text) become one Arrow-friendly type."""
     out = frame.copy()
-    for col in out.columns[out.dtypes == object]:
+    for col in out.columns[out.dtypes == object]:  # noqa: E721 (an elementwise pandas comparison)
         values = out[col].dropna()
         if values.map(lambda v: isinstance(v, (bool, np.bool_))).all() and len(values):
             out[col] = out[col].astype("boolean")
@@ -153,6 +161,42 @@ class RunStore:
 
     def records(self) -> list[dict]:
         return [json.loads(p.read_text()) for p in sorted((self.root / "cells").glob("*.json"))]
+
+    @staticmethod
+    def existing_ids(root: Path) -> set[str]:
+        """Cell ids with a record file under ``root/cells`` (nothing is created)."""
+        cells = Path(root) / "cells"
+        return {p.stem for p in cells.glob("*.json")} if cells.is_dir() else set()
+
+    def finished_ids(self) -> set[str]:
+        """Cells of a (possibly killed) run that ended: a valid record, whatever its status.
+
+        Leftovers of a write cut short (``.*.tmp``) are removed; an unreadable record (never written by
+        this harness: records are renamed into place whole) is removed too, so its cell runs again.
+        """
+        for tmp in [*self.root.glob(".*.tmp"), *self.root.glob("*/.*.tmp")]:
+            tmp.unlink(missing_ok=True)
+        done = set()
+        for path in sorted((self.root / "cells").glob("*.json")):
+            try:
+                record = json.loads(path.read_text())
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                path.unlink()
+                continue
+            if isinstance(record, dict) and record.get("cell_id") == path.stem and record.get("status") in STATUSES:
+                done.add(path.stem)
+        return done
+
+    def refresh(self) -> None:
+        """Rewrite the tidy tables from the cell records (they may lag a killed run by one cell)."""
+        records = self.records()
+        if not records:
+            for name in ("results.csv", "results.parquet"):
+                (self.root / name).unlink(missing_ok=True)
+            return
+        frame = records_frame(records)
+        write_csv_atomic(self.root / "results.csv", frame)
+        write_parquet_atomic(self.root / "results.parquet", frame)
 
 
 def records_frame(records: list[dict]) -> pd.DataFrame:

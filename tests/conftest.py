@@ -13,6 +13,9 @@ FAKE_BACKENDS = {
     "fake_hang": "tests.fakes.broken_hang",
     "fake_nan": "tests.fakes.broken_nan",
     "fake_missing": "tests.fakes.missing",
+    "fake_sleepy": "tests.fakes.slow_exact",
+    "fake_kill_once": "tests.fakes.kill_once",
+    "fake_kill_always": "tests.fakes.kill_always",
 }
 
 # Set before harness.backends is imported anywhere, and inherited by worker processes; backends the

@@ -45,6 +45,7 @@ def test_size_sweep_applies_only_to_models_with_that_size():
         ({"backends": ["nope"]}, "valid backends: pymc, .*numpyro.*stan"),
         ({"repeats": 0}, "repeats must be a positive integer"),
         ({"sizes": [{"Q": 3}]}, "fits none of the selected models"),
+        ({"backends": ["fake_exact", "fake_exact"]}, "backends listed more than once: fake_exact"),
     ],
 )
 def test_bad_input_is_refused_before_any_work(tmp_path, plan_kwargs, message):
@@ -117,3 +118,15 @@ def test_records_survive_a_killed_run(tmp_path):
     again = run(plan, tmp_path / "again", progress=False)
     digests = lambda d: sorted(json.loads(p.read_text())["draws_digest"] for p in (d / "cells").glob("*.json"))  # noqa: E731
     assert digests(out) == digests(again)
+
+
+def test_the_plan_round_trips_through_the_manifest():
+    from harness.runner import plan_differences, plan_from_settings, plan_settings
+
+    plan = RunPlan(models=["logistic_regression"], backends=["fake_exact"], settings=TINY, repeats=2, root_seed=5,
+                   sizes=[{"N": 100}], timeout_s=60, save_draws=True)
+    stored = json.loads(json.dumps(plan_settings(plan)))
+    assert plan_differences(stored, plan_from_settings(stored)) == []
+    changed = plan_from_settings(stored, draws=300, sizes=[{"N": 200}])
+    assert plan_differences(stored, changed) == ["sizes: stored [{'N': 100}], given [{'N': 200}]",
+                                                 "draws: stored 200, given 300"]
