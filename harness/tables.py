@@ -39,6 +39,19 @@ def _error(group: pd.DataFrame) -> str:
     return first[:120]
 
 
+_ACCURACY_ORDER = ("FAIL", "REVIEW", "PASS", "no reference")
+
+
+def _accuracy(ok: pd.DataFrame) -> str:
+    """Accuracy against the reference posterior over repeats: the worst verdict, with a count when mixed."""
+    if "accuracy" not in ok or ok["accuracy"].isna().all():
+        return "-"
+    values = ok["accuracy"].fillna("no reference").astype(str)
+    worst = min(values, key=lambda v: _ACCURACY_ORDER.index(v) if v in _ACCURACY_ORDER else len(_ACCURACY_ORDER))
+    n = int((values == worst).sum())
+    return worst if n == len(values) else f"{worst} {n}/{len(values)}"
+
+
 def summarise(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per model x size x backend: medians over the repeats that ran, status, first error."""
     from harness.backends import REGISTRY
@@ -60,6 +73,7 @@ def summarise(frame: pd.DataFrame) -> pd.DataFrame:
         for col, _, _ in SUMMARY_COLUMNS:
             values = pd.to_numeric(ok[col], errors="coerce") if col in ok else pd.Series(dtype=float)
             row[col] = float(np.median(values.dropna())) if values.notna().any() else math.nan
+        row["accuracy"] = _accuracy(ok)
         row["status"] = _status(group)
         row["error"] = _error(group)
         rows.append(row)
@@ -73,14 +87,20 @@ def _fmt(value, fmt: str) -> str:
 
 
 def markdown_summary(frame: pd.DataFrame) -> str:
-    """The benchmark table: one row per model x backend (x size), medians over repeats."""
+    """The benchmark table: one row per model x backend (x size), medians over repeats.
+
+    ``accuracy``: the cells' verdict against the model's reference posterior
+    (``harness.reference.accuracy``), the worst over repeats ("FAIL 1/3" when mixed); "-" when the
+    records carry none.
+    """
     table = summarise(frame)
-    headers = ["model", "backend", "sampler"] + [h for _, h, _ in SUMMARY_COLUMNS] + ["status"]
+    headers = ["model", "backend", "sampler"] + [h for _, h, _ in SUMMARY_COLUMNS] + ["accuracy", "status"]
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     notes = []
     for _, row in table.iterrows():
         model = row["model"] + (f" ({row['size']})" if row["size"] else "")
-        cells = [model, row["backend"], row["sampler"]] + [_fmt(row[c], f) for c, _, f in SUMMARY_COLUMNS] + [row["status"]]
+        cells = ([model, row["backend"], row["sampler"]] + [_fmt(row[c], f) for c, _, f in SUMMARY_COLUMNS]
+                 + [row["accuracy"], row["status"]])
         lines.append("| " + " | ".join(cells) + " |")
         if row["error"]:
             notes.append(f"- {model} / {row['backend']}: {row['error']}")

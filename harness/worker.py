@@ -136,6 +136,9 @@ def run_cell(task: dict) -> dict:
         metrics = fit_metrics(fit, spec.with_derived(fit.draws, data))
         ess = metrics["ess_bulk_min"]
         record.update(metrics)
+        from harness.reference.accuracy import accuracy
+
+        record.update(accuracy(spec.name, record["size"], spec.with_derived(fit.draws, data)))
         if task.get("draws_path"):
             save_draws(Path(task["draws_path"]), fit, record, settings)
             record["draws_file"] = Path(task["draws_path"]).name

@@ -17,12 +17,15 @@ def equivalence(backends, failing=()):
     return pd.DataFrame(rows)
 
 
-def write_sbc(root, verdicts):
+def write_sbc(root, verdicts, sims=100, **columns):
+    """A summary.csv as ``harness sbc`` writes it (the columns recommend reads)."""
     root.mkdir(parents=True, exist_ok=True)
     pd.DataFrame({"model": ["normal_mean"] * len(verdicts), "backend": list(verdicts),
                   "verdict": list(verdicts.values()),
+                  "screen_verdict": ["flag" if v in ("fail", "flagged (not confirmed)") else "pass"
+                                     for v in verdicts.values()],
                   "failed_quantities": ["mu" if v == "fail" else "" for v in verdicts.values()],
-                  "sims": 100}).to_csv(root / "summary.csv", index=False)
+                  "sims": sims, "ok": sims, "power_shift": 0.39, **columns}).to_csv(root / "summary.csv", index=False)
     return root
 
 
@@ -85,7 +88,7 @@ def test_missing_sbc_can_be_demoted_to_a_warning(stored):
     run, sbc = stored
     rec = _recommend(run, sbc, allow_missing_sbc=True)
     nosbc = [c for c in rec.ranked if c.backend == "nosbc"]
-    assert nosbc and nosbc[0].warnings == ["no SBC result"]
+    assert nosbc and "no SBC result" in nosbc[0].warnings
     everyone = _recommend(run)  # no SBC at all: nobody qualifies
     assert not everyone.ranked and all("no SBC result" in r for r in everyone.excluded.values())
     assert "**No backend qualifies**" in markdown(everyone)
@@ -98,7 +101,7 @@ def test_markdown_and_cli(stored, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "## Backend recommendation: normal_mean (cpu, size K=1000)" in out
     assert "**Recommended: fast** for long or repeated runs (highest ESS/s); **oneoff** for one-off runs" in out
-    assert "| 1 | fast | 1,000 | 3 |" in out
+    assert "| 1 | fast | 1,000 | 1,000-1,000 | 3 |" in out
     assert "| sbcfail | SBC fail (mu) |" in out
     assert "results/sbc/20260101T000000Z" in out
 
@@ -125,3 +128,81 @@ def test_no_stored_results_at_all(tmp_path, monkeypatch, capsys):
     assert "no stored results" in capsys.readouterr().err
     with pytest.raises(ResultsError):
         recommend("normal_mean", "cpu", load_runs([])[0], {}, None)
+
+
+# ---------------------------------------------------------------- verdicts with uncertainty (issue #8)
+
+
+def test_weak_or_unconfirmed_sbc_and_failed_accuracy_do_not_qualify(tmp_path):
+    records = []
+    for r in range(3):
+        records.append(record(backend="good", repeat=r, accuracy="PASS"))
+        records.append(record(backend="weak", repeat=r, accuracy="PASS"))
+        records.append(record(backend="flagged", repeat=r, accuracy="PASS"))
+        records.append(record(backend="unconfirmed", repeat=r, accuracy="PASS"))
+        records.append(record(backend="inaccurate", repeat=r, accuracy="FAIL" if r == 0 else "PASS",
+                              accuracy_worst="mu", accuracy_z=9.0))
+        records.append(record(backend="review", repeat=r, accuracy="REVIEW", accuracy_worst="mu", accuracy_z=4.0))
+    names = ("good", "weak", "flagged", "unconfirmed", "inaccurate", "review")
+    run = make_run(tmp_path / "runs" / "r", records, equivalence=equivalence(names))
+    sbc = write_sbc(tmp_path / "sbc" / "a", {"good": "pass", "weak": "pass (weak)", "flagged": "flagged (not confirmed)",
+                                            "unconfirmed": "pass (flag not confirmed)", "inaccurate": "pass",
+                                            "review": "pass"})
+    rec = _recommend(run, sbc)
+    assert {c.backend for c in rec.ranked} == {"good", "unconfirmed", "review"}
+    assert "not yet validated" in rec.excluded["weak"][0]
+    assert "--confirm" in rec.excluded["flagged"][0]
+    assert rec.excluded["inaccurate"][0].startswith("accuracy FAIL against the reference posterior (1/3 runs: mu z = 9.00")
+    review = next(c for c in rec.ranked if c.backend == "review")
+    assert review.accuracy == "REVIEW" and review.warnings[0].startswith("accuracy REVIEW")
+
+
+def test_old_sbc_summaries_get_power_and_unconfirmed_flags(tmp_path):
+    from harness.recommend.core import sbc_status
+
+    # before issue #8: verdict pass/fail only; alpha 0.05 and 3 quantities (band_prob 1 - 0.05/3)
+    legacy = {"verdict": "pass", "sims": 20, "ok": 20, "alpha": 0.05, "band_prob": 1 - 0.05 / 3, "kept": 39}
+    verdict, why = sbc_status(legacy)
+    assert verdict == "pass (weak)" and "0.86 posterior sd" in why
+    assert sbc_status({**legacy, "sims": 100, "ok": 100}) == ("pass", "")
+    assert sbc_status({**legacy, "verdict": "fail"})[0] == "flagged (not confirmed)"
+
+
+def test_most_replicates_win_not_the_newest_directory(tmp_path):
+    from harness.recommend.core import select_sbc
+    from harness.report.inputs import load_sbc
+
+    big = write_sbc(tmp_path / "sbc" / "20260101T000000Z", {"x": "pass"}, sims=200)
+    smoke = write_sbc(tmp_path / "sbc" / "20270101T000000Z", {"x": "flagged (not confirmed)"}, sims=4)
+    table = pd.concat([load_sbc(big), load_sbc(smoke)], ignore_index=True)
+    chosen = select_sbc(table)
+    assert len(chosen) == 1 and chosen.iloc[0]["sims"] == 200 and chosen.iloc[0]["verdict"] == "pass"
+    # a confirmation's replicates count too
+    confirmed = write_sbc(tmp_path / "sbc" / "c", {"x": "pass (flag not confirmed)"}, sims=150, confirm_ok=100)
+    table = pd.concat([load_sbc(big), load_sbc(confirmed)], ignore_index=True)
+    assert select_sbc(table).iloc[0]["verdict"] == "pass (flag not confirmed)"
+
+
+def test_intervals_ties_and_too_few_repeats(tmp_path):
+    from harness.recommend.core import interval_ranks, median_interval
+
+    assert median_interval([3.0, 1.0, 2.0]) == (1.0, 3.0, 0.75)
+    lo, hi, cov = median_interval(list(range(20)))
+    assert cov >= 0.95 and 0 < lo < hi < 19
+    assert interval_ranks([(10, 12), (11, 13), (1, 2)], higher_is_better=True) == [1, 1, 3]
+
+    records = []
+    for r, (a, b) in enumerate([(1.0, 1.1), (1.5, 1.2), (1.2, 1.6)]):  # overlapping sampling times
+        records.append(record(backend="a", repeat=r, sampling_s=a, compile_s=1.0))
+        records.append(record(backend="b", repeat=r, sampling_s=b, compile_s=1.0))
+    run = make_run(tmp_path / "runs" / "r", records, equivalence=equivalence(("a", "b")))
+    sbc = write_sbc(tmp_path / "sbc" / "s", {"a": "pass", "b": "pass"})
+    rec = _recommend(run, sbc)
+    assert rec.ess_ranks() == {"a": 1, "b": 1}
+    text = markdown(rec)
+    assert "**Recommended: tied: " in text and "overlap" in text
+
+    few = make_run(tmp_path / "runs" / "few", [record(backend="a", repeat=0), record(backend="a", repeat=1)],
+                   equivalence=equivalence(("a",)))
+    rec = _recommend(few, sbc)
+    assert not rec.rankable and "**Not ranked**: fewer than 3 repeats for a" in markdown(rec)

@@ -43,7 +43,8 @@ def test_pool_run_writes_every_output_with_uniform_ranks_for_the_exact_backend(t
     assert (row.sims, row.ok, row.failed) == (100, 100, 0)
     # the exact backend fails a verdict at most alpha = 5% of the time (tests/test_sbc_stats.py); here we
     # check the plumbing (truth, data and fit of the same replicate): mismatched ones give p ~ 0
-    assert row.verdict in ("pass", "fail") and row.chi2_min_p > 1e-4
+    assert row.verdict in ("pass", "pass (weak)", "flagged (not confirmed)") and row.chi2_min_p > 1e-4
+    assert 0 < row.power_shift < 0.5 and row.quantities == 3 and row.screen_verdict in ("pass", "flag")
     assert row.reps_per_s > 0 and 0.8 < row.coverage_95 / 0.95 < 1.1
     ranks = pd.read_csv(out / "ranks.csv")
     assert len(ranks) == 300 and set(ranks.quantity) == {"mu", "loglik", "joint"}
@@ -179,3 +180,74 @@ def test_a_run_directory_serves_one_process_at_a_time(tmp_path):
         fcntl.flock(fh, fcntl.LOCK_EX)
         with pytest.raises(SettingsError, match="in use"):
             engine.run_sbc(plan_for(["fake_exact"], 5), out, in_process=True, progress=False)
+
+
+# ---------------------------------------------------------------- confirmation, Holm, power (issue #8)
+
+
+def test_confirm_reruns_flags_on_fresh_data_and_only_confirmed_flags_fail(tmp_path, monkeypatch):
+    from harness import backends
+
+    monkeypatch.setitem(backends.REGISTRY, "fake_biased", "tests.fakes.biased")
+    plan = plan_for(["fake_exact", "fake_biased"], 20)
+    out = engine.run_sbc(plan, tmp_path / "run", in_process=True, progress=False, figures=False, confirm=True,
+                         log=lambda msg: None)
+    summary = pd.read_csv(out / "summary.csv").set_index("backend")
+    biased, exact_row = summary.loc["fake_biased"], summary.loc["fake_exact"]
+    assert biased.screen_verdict == "flag" and biased.verdict == "fail"
+    assert biased.confirm_sims >= 60 and biased.confirm_p_holm < 0.05 and "confirmed on" in biased.verdict_reason
+    assert exact_row.screen_verdict == "pass" and exact_row.verdict == "pass (weak)"  # 20 replicates: low power
+    assert exact_row.power_shift > 0.5 and exact_row.confirm_sims == 0
+    screen = SBCStore(out).records()
+    confirm = SBCStore(out, "confirm").records()
+    assert all(r["stage"] == "confirm" for r in confirm.values())
+    assert {k[1] for k in confirm} == {"fake_biased"}  # only the flagged combination is confirmed
+    seeds = {r["seed"] for r in screen.values() if r["backend"] == "fake_biased"}
+    assert not seeds & {r["seed"] for r in confirm.values()}  # fresh data sets: a separate seed stream
+    plan_back = engine.SBCPlan.from_dict(SBCStore(out).read_plan())
+    assert plan_back.confirm == {"normal_mean__fake_biased": int(biased.confirm_sims)}
+    text = engine.markdown_table(engine.load_summary(out))
+    assert text.startswith("| model | backend | replicates | failed | verdict |")
+    assert "Error control: 2 conclusive combination(s)" in text and "expect up to 0.10 first-stage flag" in text
+
+
+def _row(**kw):
+    base = {"screen_verdict": "flag", "p_value": 0.01, "power_shift": 0.3, "quantities": 3, "confirm_sims": 100,
+            "confirm_ok": 100, "confirm_p": 0.5, "confirm_failed_quantities": "", "failed_quantities": "mu",
+            "verdict_reason": "", "confirm_p_holm": float("nan"), "confirm_power_shift": float("nan"), "holm_family": 0}
+    return {**base, **kw}
+
+
+def test_finalise_holm_over_confirmations_and_labels():
+    rows = [_row(confirm_p=0.02), _row(confirm_p=0.03), _row(confirm_p=0.63), _row(confirm_sims=0),
+            _row(screen_verdict="pass", power_shift=0.86), _row(screen_verdict="pass"), _row(screen_verdict="inconclusive"),
+            _row(confirm_p=float("nan"), confirm_reason="4/60 fits failed")]
+    engine.finalise(rows, 39, 0.05)
+    # Holm over 3 confirmations: 0.02 x 3 = 0.06, 0.03 x 2 = 0.06, 0.63: nothing below 0.05
+    assert [r["confirm_p_holm"] for r in rows[:3]] == pytest.approx([0.06, 0.06, 0.63])
+    assert [r["verdict"] for r in rows] == [
+        "pass (flag not confirmed)", "pass (flag not confirmed)", "pass (flag not confirmed)",
+        "flagged (not confirmed)", "pass (weak)", "pass", "inconclusive", "flagged (confirmation inconclusive)"]
+    rows = [_row(confirm_p=0.001), _row(confirm_p=0.6)]
+    engine.finalise(rows, 39, 0.05)
+    assert rows[0]["verdict"] == "fail" and rows[0]["holm_family"] == 2
+    assert rows[1]["confirm_power_shift"] < 0.5  # 100 replicates at level 0.05 / (2 x 3)
+
+
+def test_no_divergent_verdict_counts_excluded_fits_as_failed(tmp_path, monkeypatch):
+    import harness.sbc.worker as worker_mod
+
+    real = worker_mod.run_task
+
+    def with_divergences(task):
+        records = real(task)
+        for r in records:
+            if r["replicate"] % 10 == 0:
+                r["divergences"] = 1  # 10% of fits "divergent"
+        return records
+
+    monkeypatch.setattr(worker_mod, "run_task", with_divergences)
+    out = engine.run_sbc(plan_for(["fake_exact"], 40), tmp_path / "run", in_process=True, progress=False,
+                         figures=False, log=lambda msg: None)
+    row = pd.read_csv(out / "summary.csv").iloc[0]
+    assert row.verdict_no_divergent == "inconclusive" and row.excluded_frac_no_divergent == pytest.approx(0.1)

@@ -38,6 +38,7 @@ REQUIRES = ("numpyro", "jax")
 PACKAGES = ("numpyro", "jax", "jaxlib")
 DEVICES = ("cpu", "gpu")
 SBC_REPLICATES = 200
+REFERENCE_QUALITY = True  # default maker/checker of reference posteriors (harness reference)
 CHAIN_METHOD = "vectorized"
 VECTORIZED_CHAINS = True  # all chains are one vmapped program (the GPU check scales them)
 SAMPLER = "numpyro-nuts"

@@ -60,6 +60,7 @@ REQUIRES = ("stan", "httpstan")
 PACKAGES = ("pystan", "httpstan")
 DEVICES = _stan.DEVICES  # ("cpu",)
 SBC_REPLICATES = _stan.SBC_REPLICATES
+REFERENCE_QUALITY = True  # default maker/checker of reference posteriors (harness reference)
 GRADIENT_TRANSPORT = "http"  # every gradient_fn call is a request to httpstan
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from harness.catalogue import get_model
 from harness.recommend.core import TARGET_ESS, load_runs, markdown, recommend, run_dirs
-from harness.report.inputs import SBC_ROOT, load_sbc_many, sbc_dirs, sbc_in_run
+from harness.report.inputs import SBC_ROOT, load_sbc, sbc_dirs, sbc_in_run
 from harness.results import ResultsError
 from harness.settings import DEVICES, SettingsError
 
@@ -42,7 +44,8 @@ def command(args) -> int:
                            "(run `python -m harness run`, or pass --results DIR)")
     frame, equivalence = load_runs(dirs)
     sbc_list = list(args.sbc) or (sbc_dirs(SBC_ROOT) + [d for d in map(sbc_in_run, dirs) if d])
-    sbc = load_sbc_many(sbc_list) if sbc_list else None
+    # every directory's rows: ``recommend`` keeps, per model x backend, the one with most replicates
+    sbc = pd.concat([load_sbc(d) for d in sbc_list], ignore_index=True) if sbc_list else None
     rec = recommend(args.model, args.device, frame, equivalence, sbc, size=args.size, target_ess=args.target_ess,
                     allow_missing_sbc=args.allow_missing_sbc, sbc_sources=[str(d) for d in sbc_list])
     print(markdown(rec))

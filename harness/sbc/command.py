@@ -4,7 +4,8 @@ Defaults (``python -m harness sbc`` = ``nox -s sbc``): every catalogue model x t
 1 chain x 500 warm-up x 500 draws per fit, L = 39 kept draws, alpha = 0.05, replicates per backend
 numpyro 200, stan 100, pymc 20, pyro 4 (about 40 minutes on 2 cores; see
 each backend module's ``SBC_REPLICATES``), all CPU cores. ``--resume DIR`` continues an interrupted run
-and can extend it (``--sims pyro=50``).
+and can extend it (``--sims pyro=50``). ``--confirm`` reruns every flagged combination on fresh data
+sets, sized for power, and only a confirmed flag is a final ``fail`` (``harness.sbc.engine``).
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ def configure(parser) -> None:
     parser.add_argument("--out", type=Path, help="run directory (default: results/sbc/<UTC time>)")
     parser.add_argument("--resume", type=Path, metavar="DIR",
                         help="continue the SBC run in DIR (its settings; --sims/--models/--backends may extend it)")
+    parser.add_argument("--confirm", action="store_true",
+                        help="rerun every flagged model x backend on fresh data sets (a separate seed stream, "
+                             "replicates sized for power); only a confirmed flag is a final fail (Holm over the run)")
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--no-figures", action="store_true", help="skip the figures (tables only)")
 
@@ -150,7 +154,8 @@ def command(args) -> int:
           f"seed {plan.root_seed}; {workers} worker(s); run directory {out}", file=sys.stderr, flush=True)
     try:
         engine.run_sbc(plan, Path(out), cores=workers, progress=not args.no_progress,
-                       command=["python", "-m", "harness", *sys.argv[1:]], figures=not args.no_figures)
+                       command=["python", "-m", "harness", *sys.argv[1:]], figures=not args.no_figures,
+                       confirm=args.confirm)
     except KeyboardInterrupt:
         print(f"\ninterrupted; finished replicates are stored. Continue with: python -m harness sbc --resume {out}",
               file=sys.stderr)

@@ -10,8 +10,9 @@ parameter ranks, but the true parameters fit their own data better than prior dr
 Thinning rule (``thin``), the same for every backend:
 
 1. ESS = the smallest rank-normalised bulk ESS (Vehtari et al. 2021; ArviZ's ``ess(method="bulk")``,
-   computed here for all components at once, see ``ess_bulk``) over the free-parameter components,
-   from all chains' draws after warm-up.
+   computed here for all components at once, see ``ess_bulk``) over *every test quantity*: the
+   free-parameter components and ``loglik`` and ``joint``, evaluated at every draw after warm-up
+   (the log density often mixes more slowly than the parameters).
 2. Thinning factor ``t = ceil(n_total / ESS)``: every ``t``-th draw of each chain is a candidate,
    so candidates are about one effective sample apart.
 3. Exactly ``kept`` (= L, default 39) candidates are kept, evenly spaced; ranks are then in 0..L.
@@ -22,9 +23,8 @@ Thinning rule (``thin``), the same for every backend:
    inspection but never enter a verdict, and it counts as a failed fit.
 
 L + 1 = 40 is a multiple of 40, so the central 50/80/95% intervals of the kept draws are exactly
-order statistics (see ``harness.sbc.stats.coverage``). ``loglik``/``joint`` are only evaluated at the
-kept draws (one reference-density call per draw is the costly part), so their ESS is not estimated;
-step 3 spaces kept draws well apart whenever ESS is comfortably above L.
+order statistics (see ``harness.sbc.stats.coverage``). ``loglik``/``joint`` cost one reference-density
+call per draw (500 per replicate by default).
 
 Rank of a quantity = #(kept draws < true value) + a uniform random integer in 0..#(draws == true
 value), from the replicate's own random generator, so ties are broken uniformly at random.
@@ -179,11 +179,15 @@ class Thinning:
     enough: bool
 
 
-def thin(x: np.ndarray, kept: int) -> Thinning:
-    """Choose ``kept`` near-independent draws from x (chain, draw, P); see the module docstring."""
+def thin(x: np.ndarray, kept: int, ess: float | None = None) -> Thinning:
+    """Choose ``kept`` near-independent draws from x (chain, draw, Q); see the module docstring.
+
+    ``ess``: the smallest bulk ESS when already known (else computed over x's components).
+    """
     n_chain, n_draw, _ = x.shape
     total = n_chain * n_draw
-    ess = float(np.min(ess_bulk(x))) if x.shape[2] else float(total)
+    if ess is None:
+        ess = float(np.min(ess_bulk(x))) if x.shape[2] else float(total)
     factor = max(1, math.ceil(total / ess)) if np.isfinite(ess) and ess > 0 else total
     per_chain = np.arange(0, n_draw, factor)
     cand_chain = np.repeat(np.arange(n_chain), per_chain.size)
@@ -224,8 +228,8 @@ class ReplicateRanks:
     ranks: dict[str, int]
     n_kept: int
     thin: int
-    ess_bulk_min: float
-    info: dict = field(default_factory=dict)
+    ess_bulk_min: float          # smallest bulk ESS over every test quantity (the thinning's ESS)
+    info: dict = field(default_factory=dict)  # candidates; ess_params_min, ess_loglik, ess_joint
 
 
 def replicate_ranks(spec: ModelSpec, data: Data, truth: Params, draws: dict[str, np.ndarray], kept: int,
@@ -236,10 +240,19 @@ def replicate_ranks(spec: ModelSpec, data: Data, truth: Params, draws: dict[str,
     Raises FloatingPointError when a test quantity is NaN.
     """
     x = flatten_draws(spec, data, draws)
-    t = thin(x, kept)
-    true_values = quantity_values(spec, data, truth)
-    kept_values = np.stack([quantity_values(spec, data, point_at(spec, draws, c, d)) for c, d in zip(t.chain, t.draw)])
+    n_chain, n_draw, n_par = x.shape
+    values = np.empty((n_chain, n_draw, n_par + len(EXTRA_QUANTITIES)))
+    values[:, :, :n_par] = x
+    for c in range(n_chain):
+        for d in range(n_draw):
+            values[c, d, n_par:] = quantity_values(spec, data, point_at(spec, draws, c, d))[n_par:]
     names = quantity_names(spec, data)
+    if np.any(np.isnan(values)):
+        raise FloatingPointError(f"NaN test quantities: {[n for j, n in enumerate(names) if np.isnan(values[..., j]).any()]}")
+    ess_all = ess_bulk(values)
+    t = thin(values, kept, float(np.min(ess_all)))
+    true_values = quantity_values(spec, data, truth)
+    kept_values = values[t.chain, t.draw]
     bad = [n for n, v in zip(names, np.vstack([true_values, kept_values]).T) if np.any(np.isnan(v))]
     if bad:
         raise FloatingPointError(f"NaN test quantities: {bad}")
@@ -250,5 +263,6 @@ def replicate_ranks(spec: ModelSpec, data: Data, truth: Params, draws: dict[str,
         n_kept=kept,
         thin=t.factor,
         ess_bulk_min=t.ess,
-        info={"candidates": t.candidates},
+        info={"candidates": t.candidates, "ess_params_min": float(np.min(ess_all[:n_par])) if n_par else float("nan"),
+              **{f"ess_{q}": float(e) for q, e in zip(EXTRA_QUANTITIES, ess_all[n_par:])}},
     )

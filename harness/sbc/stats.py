@@ -7,27 +7,38 @@ ArviZ 0.x's "optimized" method, exact interior probability; ArviZ 1.x's simulati
 simulations with a fixed seed), so the band holds the whole ECDF with the stated probability, not
 point by point. The discrete ranks are the continuous-uniform ECDF read at those CDF values.
 
-Family-wise error: each of the Q quantities of a model gets a band at level ``1 - alpha / Q``
-(Bonferroni), so the probability that a calibrated backend fails on any quantity is at most alpha
-(default 0.05). A Pearson chi-square test on binned ranks (``scipy.stats.chisquare``) is reported
-alongside; it does not decide the verdict.
+The test of one quantity (``rank_test``): the statistic is the smallest pointwise two-sided binomial
+tail probability of the ECDF, ``S = min_k 2 min(F_k(C_k), 1 - F_k(C_k - 1))``, with ``C_k`` the number
+of ranks <= k and ``F_k`` the Binomial(N, (k + 1) / (L + 1)) CDF. It is the statistic behind the
+"optimized" simultaneous ECDF band (Saeilynoja et al. 2022): the ECDF leaves the band of level
+1 - a exactly when S falls below the band's pointwise level. Its p-value P(S <= s_obs) under uniform
+ranks is computed *exactly* (no simulation): the counts C_0, C_1, ... form a Markov chain
+(C_k - C_{k-1} is binomial given C_{k-1}), so the probability of staying inside a band is a product
+of banded binomial transition matrices (``stay_probability``). The same recursion with the rank
+probabilities of a shifted posterior gives the exact power (``harness.sbc.power``).
 
-Verdict of a model x backend (``verdict``):
+Family-wise error of one model x backend: Bonferroni over its Q quantities, p = min(1, Q min_q p_q);
+the combination is *flagged* when p < alpha (default 0.05), so a calibrated backend is flagged with
+probability at most alpha. Across a run, ``harness.sbc.engine`` controls the error of final ``fail``
+verdicts with a confirmation stage on fresh data and Holm's procedure (see there). A Pearson
+chi-square test on binned ranks (``scipy.stats.chisquare``) is reported alongside; it decides nothing.
+
+First-stage verdict of a model x backend (``verdict``):
 
 * ``inconclusive`` when more than 5% of the replicates failed (an error, a timeout, or fewer than L
   near-independent draws) or fewer than ``MIN_REPLICATES`` successful fits remain;
-* ``fail`` when any quantity's ECDF leaves its band;
+* ``fail`` (a *flag*: not final until confirmed) when p < alpha;
 * ``pass`` otherwise.
 
-It is computed twice: on all successful fits and on the divergence-free ones (a fit with any
-divergent transition left out; the fraction left out is reported). Leaving out fits by a rule that
-depends only on the data and the sampler keeps calibrated ranks uniform, but the verdict then says
-nothing about the data sets left out, hence the 5% rule.
+The divergence-free verdict is a diagnostic only: it is computed on the fits without divergences,
+and the fits it leaves out count as failed fits under the 5% rule, because dropping fits by a
+sampler-dependent criterion does not keep ranks uniform.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 from scipy import stats
@@ -96,17 +107,124 @@ def coverage(ranks: np.ndarray, kept: int, level: float) -> tuple[float, float]:
     return float(np.mean(inside)), 1.0 - 2.0 * a / (kept + 1)
 
 
+# ---------------------------------------------------------------- the exact test
+
+
+def pointwise_tails(n: int, kept: int) -> np.ndarray:
+    """t[k, c] = min(1, 2 min(F_k(c), 1 - F_k(c - 1))), F_k the Binomial(n, (k+1)/(kept+1)) CDF; (kept, n+1)."""
+    return _pointwise_tails(int(n), int(kept))
+
+
+@lru_cache(maxsize=64)
+def _pointwise_tails(n: int, kept: int) -> np.ndarray:
+    c = np.arange(n + 1)[None, :]
+    p = ((np.arange(kept) + 1) / (kept + 1))[:, None]
+    lower = stats.binom.cdf(c, n, p)
+    upper = stats.binom.sf(c - 1, n, p)
+    out = np.minimum(1.0, 2.0 * np.minimum(lower, upper))
+    out.setflags(write=False)
+    return out
+
+
+def statistic(ranks: np.ndarray, kept: int) -> float:
+    """S = min over k of the pointwise two-sided tail probability of the ECDF count C_k."""
+    ranks = np.asarray(ranks, dtype=int)
+    n = len(ranks)
+    counts = np.cumsum(np.bincount(ranks, minlength=kept + 1))[:kept]
+    return float(pointwise_tails(n, kept)[np.arange(kept), counts].min())
+
+
+def stay_probability(allowed: np.ndarray, cell_probs: np.ndarray) -> float:
+    """P(C_k in allowed[k] for every k) for n ranks with P(rank = r) = cell_probs[r].
+
+    allowed: (kept, n + 1) bool; cell_probs: (kept + 1,). C_k = #ranks <= k; given C_{k-1} = c,
+    C_k - c ~ Binomial(n - c, cell_probs[k] / (1 - sum_{j<k} cell_probs[j])).
+    """
+    kept, width = allowed.shape
+    n = width - 1
+    cell_probs = np.asarray(cell_probs, dtype=np.float64)
+    v = np.zeros(width)
+    v[0] = 1.0
+    used = 0.0
+    for k in range(kept):
+        rest = 1.0 - used
+        q = 1.0 if rest <= 0 else min(1.0, max(0.0, cell_probs[k] / rest))
+        used += cell_probs[k]
+        src = np.flatnonzero(v > 0)
+        dst = np.flatnonzero(allowed[k])
+        if src.size == 0 or dst.size == 0:
+            return 0.0
+        step = dst[None, :] - src[:, None]
+        trans = stats.binom.pmf(step, (n - src)[:, None], q)
+        v_new = np.zeros(width)
+        v_new[dst] = v[src] @ trans
+        v = v_new
+    return float(min(1.0, v.sum()))
+
+
+def uniform_cells(kept: int) -> np.ndarray:
+    return np.full(kept + 1, 1.0 / (kept + 1))
+
+
+def p_value_of_statistic(s_obs: float, n: int, kept: int) -> float:
+    """Exact P(S <= s_obs) for n uniform ranks in 0..kept."""
+    if n == 0 or not np.isfinite(s_obs):
+        return float("nan")
+    allowed = pointwise_tails(n, kept) > s_obs * (1.0 + 1e-12)
+    return float(min(1.0, max(0.0, 1.0 - stay_probability(allowed, uniform_cells(kept)))))
+
+
+def rank_test(ranks: np.ndarray, kept: int) -> float:
+    """Exact p-value of the uniformity test of one quantity's ranks (see the module docstring)."""
+    return p_value_of_statistic(statistic(ranks, kept), len(ranks), kept)
+
+
+def critical_value(n: int, kept: int, level: float) -> float:
+    """The largest attainable s with P(S <= s) <= level: reject when S <= it (exact; cached)."""
+    return _critical_value(int(n), int(kept), round(float(level), 12))
+
+
+@lru_cache(maxsize=512)
+def _critical_value(n: int, kept: int, level: float) -> float:
+    values = np.unique(pointwise_tails(n, kept))
+    lo, hi = -1, len(values) - 1  # P(S <= values[lo]) <= level < P(S <= values[hi]) (lo = -1: none)
+    if p_value_of_statistic(values[hi], n, kept) <= level:
+        return float(values[hi])
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if p_value_of_statistic(values[mid], n, kept) <= level:
+            lo = mid
+        else:
+            hi = mid
+    return float(values[lo]) if lo >= 0 else -1.0
+
+
+def holm(p_values: list[float]) -> list[float]:
+    """Holm-adjusted p-values (step-down, monotone): reject H_i at family level alpha iff adjusted_i < alpha."""
+    p = np.asarray(p_values, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = np.flatnonzero(np.isfinite(p))
+    m = ok.size
+    order = ok[np.argsort(p[ok], kind="stable")]
+    running = 0.0
+    for i, idx in enumerate(order):
+        running = max(running, min(1.0, (m - i) * p[idx]))
+        out[idx] = running
+    return out.tolist()
+
+
 @dataclass
 class QuantityStats:
     """Uniformity of one quantity's ranks (N replicates)."""
 
     quantity: str
     n: int
-    in_band: bool
+    in_band: bool           # p_value >= alpha / Q: inside the simultaneous band of level 1 - alpha / Q
     max_ecdf_diff: float
     chi2: float
     chi2_p: float
     coverage: dict[float, float] = field(default_factory=dict)
+    p_value: float = float("nan")  # exact p-value of the uniformity test (``rank_test``)
 
 
 @dataclass
@@ -124,6 +242,12 @@ class Assessment:
     def mean_coverage(self, level: float) -> float:
         values = [q.coverage[level] for q in self.quantities]
         return float(np.mean(values)) if values else float("nan")
+
+    @property
+    def p_value(self) -> float:
+        """Bonferroni p-value of the model x backend: min(1, Q x smallest quantity p-value)."""
+        values = [q.p_value for q in self.quantities if np.isfinite(q.p_value)]
+        return min(1.0, len(self.quantities) * min(values)) if values else float("nan")
 
     @property
     def chi2_min_p(self) -> float:
@@ -148,14 +272,16 @@ def assess(ranks: np.ndarray, names: list[str], kept: int, alpha: float = DEFAUL
                                      {lvl: float("nan") for lvl in COVERAGE_LEVELS}))
             continue
         chi2, p, _ = chi_square(r, kept)
+        p_exact = rank_test(r, kept)
         out.append(QuantityStats(
             quantity=name,
             n=n,
-            in_band=in_band(r, kept, prob),
+            in_band=bool(p_exact >= 1.0 - prob),
             max_ecdf_diff=float(np.max(np.abs(ecdf(r, kept) - uniform_cdf(kept)))),
             chi2=chi2,
             chi2_p=p,
             coverage={lvl: coverage(r, kept, lvl)[0] for lvl in COVERAGE_LEVELS},
+            p_value=p_exact,
         ))
     return Assessment(n, prob, out)
 

@@ -5,7 +5,9 @@ Layout::
     <run>/sbc.json           the plan (models, backends, sims, sampler settings, L, alpha, seed, batch)
     <run>/manifest.json      provenance (harness.provenance.collect) with the plan as its settings
     <run>/replicates.jsonl   one JSON record per finished replicate, appended and fsynced at once
+    <run>/confirm.jsonl      the same for the confirmation stage (``--confirm``: fresh data sets)
     <run>/timing.json        wall seconds and replicates run per model x backend, over all sessions
+    <run>/timing-confirm.json    the same for the confirmation stage
     <run>/ranks.csv          tidy ranks: model, backend, replicate, quantity, rank, n_kept, status, divergences
     <run>/summary.csv        one row per model x backend (verdicts, coverage, replicates per second)
     <run>/quantities.csv     one row per model x backend x fit subset x quantity
@@ -28,6 +30,7 @@ from harness.results import ResultsError, write_json_atomic
 PLAN_FILE = "sbc.json"
 REPLICATES_FILE = "replicates.jsonl"
 TIMING_FILE = "timing.json"
+STAGES = {"screen": (REPLICATES_FILE, TIMING_FILE), "confirm": ("confirm.jsonl", "timing-confirm.json")}
 
 
 def combo_key(model: str, backend: str) -> str:
@@ -37,10 +40,12 @@ def combo_key(model: str, backend: str) -> str:
 class SBCStore:
     """Reads and appends one SBC run directory."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, stage: str = "screen"):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
-        self.replicates_path = self.root / REPLICATES_FILE
+        self.stage = stage
+        replicates_file, self.timing_file = STAGES[stage]
+        self.replicates_path = self.root / replicates_file
         self._repair_tail()
 
     def _repair_tail(self) -> None:
@@ -96,7 +101,7 @@ class SBCStore:
 
     # timing
     def timing(self) -> dict:
-        path = self.root / TIMING_FILE
+        path = self.root / self.timing_file
         return json.loads(path.read_text()) if path.exists() else {}
 
     def add_timing(self, model: str, backend: str, wall_s: float, replicates: int) -> None:
@@ -104,7 +109,7 @@ class SBCStore:
         entry = timing.setdefault(combo_key(model, backend), {"wall_s": 0.0, "replicates": 0})
         entry["wall_s"] += float(wall_s)
         entry["replicates"] += int(replicates)
-        write_json_atomic(self.root / TIMING_FILE, timing)
+        write_json_atomic(self.root / self.timing_file, timing)
 
 
 def _plain(obj):

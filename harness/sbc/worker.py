@@ -1,7 +1,8 @@
 """One SBC task (a batch of replicates of one model x backend), run inside a worker process.
 
-Seeds: replicate ``i`` of ``model`` under root seed ``s`` owns ``SeedSequence([s, crc32(model), i])``,
-spawned into three streams: the prior draw and simulated data, the sampler's seed, and the ranks'
+Seeds: replicate ``i`` of ``model`` under root seed ``s`` owns ``SeedSequence([s, crc32(model), i])``
+(first stage) or ``SeedSequence([s, crc32(model), i, stream])`` (confirmation stage, ``stream`` = 1:
+fresh data sets, disjoint from the first stage's), spawned into three streams: the prior draw and simulated data, the sampler's seed, and the ranks'
 tie-breaking. Nothing depends on the backend, the batch or the worker, so every backend fits the same
 simulated data sets and a resumed run reproduces an uninterrupted one.
 
@@ -20,7 +21,8 @@ PyStan driver guards httpstan's shared fit cache itself (``harness/backends/stan
 Every replicate ends as a record (a dict, one JSON line in ``replicates.jsonl``)::
 
     model, backend, replicate, seed (sampler), status ("ok" | "low_ess" | "failed"), error,
-    divergences, ranks {quantity: rank}, n_kept, thin, ess_bulk_min, fit_s, wall_s, compile_s
+    divergences, ranks {quantity: rank}, n_kept, thin, ess_bulk_min (over every test quantity),
+    ess_params_min, ess_loglik, ess_joint, fit_s, wall_s, compile_s, stage ("screen" | "confirm")
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class Task:
     kept: int
     batch: int = 0
     serial_lock: str = ""
+    stream: int = 0  # 0: first-stage data sets; 1: the confirmation stage's fresh data sets
 
 
 @contextlib.contextmanager
@@ -74,16 +77,18 @@ def _serial(lock_path: str):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def replicate_streams(root_seed: int, model: str, replicate: int) -> tuple[np.random.Generator, int, np.random.Generator]:
-    """(simulation rng, sampler seed (31-bit int), tie-breaking rng) of one replicate."""
+def replicate_streams(root_seed: int, model: str, replicate: int,
+                      stream: int = 0) -> tuple[np.random.Generator, int, np.random.Generator]:
+    """(simulation rng, sampler seed (31-bit int), tie-breaking rng) of one replicate of a seed stream."""
     key = zlib.crc32(model.encode())
-    sim, sampler, ties = np.random.SeedSequence([root_seed, key, replicate]).spawn(3)
+    entropy = [root_seed, key, replicate] + ([stream] if stream else [])
+    sim, sampler, ties = np.random.SeedSequence(entropy).spawn(3)
     return np.random.default_rng(sim), int(sampler.generate_state(1)[0] >> 1), np.random.default_rng(ties)
 
 
-def simulate(spec, data, root_seed: int, replicate: int) -> tuple[dict, dict, int, np.random.Generator]:
+def simulate(spec, data, root_seed: int, replicate: int, stream: int = 0) -> tuple[dict, dict, int, np.random.Generator]:
     """(true params, simulated data, sampler seed, tie rng) of one replicate, from the model's numpy prior."""
-    rng, seed, ties = replicate_streams(root_seed, spec.name, replicate)
+    rng, seed, ties = replicate_streams(root_seed, spec.name, replicate, stream)
     truth = spec.sample_prior(rng, data)
     return truth, spec.simulate(rng, truth, data), seed, ties
 
@@ -120,7 +125,7 @@ def _context(task: Task) -> dict:
 
 def _record(task: Task, replicate: int, seed: int, status: str, error: str = "", **extra) -> dict:
     return {"model": task.model, "backend": task.backend, "replicate": int(replicate), "seed": int(seed),
-            "status": status, "error": error, **extra}
+            "status": status, "error": error, "stage": "confirm" if task.stream else "screen", **extra}
 
 
 def _fit_all(ctx: dict, task: Task, datasets: list[dict], seeds: list[int]) -> list:
@@ -150,10 +155,10 @@ def run_task(task: Task) -> list[dict]:
     try:
         ctx = _context(task)
         spec, data = ctx["spec"], ctx["data"]
-        sims = [simulate(spec, data, task.root_seed, i) for i in task.replicates]
+        sims = [simulate(spec, data, task.root_seed, i, task.stream) for i in task.replicates]
     except Exception as err:  # e.g. a model's prior sampler or simulator raising
         text = "simulation failed: " + _error_text(err)
-        return [_record(task, i, replicate_streams(task.root_seed, task.model, i)[1], "failed", text)
+        return [_record(task, i, replicate_streams(task.root_seed, task.model, i, task.stream)[1], "failed", text)
                 for i in task.replicates]
     n = len(task.replicates)
     if ctx["error"]:
@@ -178,7 +183,8 @@ def run_task(task: Task) -> list[dict]:
         error = "" if r.status == "ok" else (
             f"bulk ESS {r.ess_bulk_min:.0f} leaves {r.info['candidates']} near-independent draws < L = {task.kept}")
         records.append(_record(task, i, seed, r.status, error, ranks=r.ranks, n_kept=r.n_kept, thin=r.thin,
-                               ess_bulk_min=r.ess_bulk_min, **extra))
+                               ess_bulk_min=r.ess_bulk_min,
+                               **{k: v for k, v in r.info.items() if k.startswith("ess_")}, **extra))
     wall = time.perf_counter() - start
     for rec in records:
         rec["wall_s"] = wall / n

@@ -1,0 +1,89 @@
+"""``python -m harness reference``: make reference posteriors for catalogue models (default size).
+
+One model at a time, in this process, on ``--cores`` threads (default 1). ``--backend`` makes the
+reference (default: chosen by capability, see ``harness.reference.core.default_backend``);
+``--check-backend`` (default: the same rule outside the reference backend's family; ``none`` to
+skip) checks it. Writes ``results/references/<model>/`` (or ``--out``); see ``harness.reference.core``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from harness.settings import SettingsError
+
+
+def configure(parser) -> None:
+    from harness.reference import core
+
+    parser.add_argument("--models", help="comma-separated model names, or 'all' (default: all)")
+    parser.add_argument("--backend", help="backend that makes the reference (default: by capability)")
+    parser.add_argument("--check-backend", help="second backend to check it against ('none' to skip; "
+                                                "default: by capability, another implementation family)")
+    parser.add_argument("--out", type=Path, help="reference root (default results/references of this checkout)")
+    parser.add_argument("--chains", type=int, default=core.CHAINS)
+    parser.add_argument("--warmup", type=int, default=core.WARMUP)
+    parser.add_argument("--draws", type=int, default=core.DRAWS, help="first try of draws per chain (grows until "
+                                                                      "min bulk ESS >= --thinned)")
+    parser.add_argument("--max-draws", type=int, default=core.MAX_DRAWS)
+    parser.add_argument("--thinned", type=int, default=core.THINNED, help="near-independent draws kept")
+    parser.add_argument("--target-accept", type=float, default=0.8)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cores", type=int, default=1, help="threads for the fits (default 1)")
+
+
+def command(args) -> int:
+    from harness.threads import worker_env
+
+    os.environ.update(worker_env(args.cores, "cpu"))  # before any PPL is imported
+    from harness.backends import load_module
+    from harness.catalogue import model_names
+    from harness.commands.run_cmd import parse_names
+    from harness.reference import core
+    from harness.reference.accuracy import reference_root
+    from harness.runner import validate_names
+
+    models = parse_names(args.models, model_names(), model_names())
+    backend = args.backend or core.default_backend()
+    check = args.check_backend
+    if check is None:
+        check = core.default_backend(exclude_family=load_module(backend).FAMILY)
+    elif check.lower() == "none":
+        check = None
+    validate_names(models, [backend] + ([check] if check else []))
+    if args.chains < 10:
+        print(f"warning: {args.chains} chains; posteriordb's reference definition asks for at least 10",
+              file=sys.stderr)
+    if args.cores < 1:
+        raise SettingsError(f"--cores must be a positive integer, got {args.cores}")
+    root = args.out or reference_root()
+    rows = []
+    for model in models:
+        ref = core.generate(model, backend, check, chains=args.chains, warmup=args.warmup, draws=args.draws,
+                            max_draws=args.max_draws, thinned=args.thinned, seed=args.seed, cores=args.cores,
+                            target_accept=args.target_accept,
+                            log=lambda msg: print(msg, file=sys.stderr, flush=True))
+        folder = core.write(ref, root, ["python", "-m", "harness", *sys.argv[1:]])
+        rows.append(ref)
+        print(f"{model}: {'reference' if ref.valid else 'NO reference (REASON.md)'} -> {folder}"
+              + ("" if ref.valid else ": " + "; ".join(ref.problems)), file=sys.stderr, flush=True)
+    print(markdown(rows))
+    return 0
+
+
+def markdown(refs) -> str:
+    lines = ["| model | size | backend | draws/chain | min bulk ESS | max R-hat | divergences | E-BFMI min "
+             "| check | status |", "|" + "---|" * 10]
+    for r in refs:
+        f = r.facts
+        b = f.get("ebfmi")
+        bfmi = f"{min(b):.2f}" if isinstance(b, list) else "n/a"
+        c = f.get("check") or {}
+        check = (f"{c.get('backend')}: {c.get('accuracy')} (worst {c.get('accuracy_worst')}, "
+                 f"z {c.get('accuracy_z', float('nan')):.2f})") if c else "-"
+        lines.append(f"| {r.model} | {r.size or '-'} | {r.backend} | {f['settings']['draws']} | {f['ess_bulk_min']:.0f} "
+                     f"| {f['rhat_max']:.4f} | {f['divergences']} | {bfmi} | {check} "
+                     f"| {'valid' if r.valid else 'REASON.md: ' + '; '.join(r.problems)} |")
+    return "\n".join(lines)

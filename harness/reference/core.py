@@ -1,0 +1,275 @@
+"""Reference posteriors, following posteriordb's definition of a reference posterior.
+
+A reference for a catalogue model at its default size is made by any backend through the backend
+protocol (``compile`` / ``sample``):
+
+1. ``chains`` (10) chains x ``warmup`` x ``draws`` iterations. When the smallest bulk ESS over the
+   scalars (free parameters, derived quantities and the log density ``joint`` = log prior + log
+   likelihood) is below ``thinned`` (10,000), the run is repeated with more draws per chain
+   (``draws * 1.3 * thinned / ESS``, up to ``max_draws``).
+2. Thinning to ``thinned`` near-independent draws: every ``ceil(n_total / min ESS)``-th draw of each
+   chain, then ``thinned`` of those, evenly spaced.
+3. Validity (all must hold, else the model gets ``REASON.md`` with the numbers instead of a
+   reference): max rank-normalised split R-hat < 1.01 (``harness.diagnostics.rhat``), no divergent
+   transition, E-BFMI > 0.2 in every chain (from ``Fit.sample_stats["energy"]``; recorded as
+   unavailable when the backend does not report energy), min bulk ESS >= ``thinned``.
+4. Check against a second backend (``check_backend``, another implementation family): a 4-chain
+   run compared with the reference by ``harness.reference.accuracy.compare``; the check must not FAIL.
+
+Stored under ``results/references/<model>/``: ``summary.csv`` (one row per scalar: parameter, mean,
+sd, mcse_mean, q05, q50, q95, computed from all post-warm-up draws), ``draws.npz`` (the thinned draws,
+``np.savez_compressed``, one float32 array (thinned, *shape) per quantity) and ``provenance.json``
+(``harness.provenance.collect`` plus the diagnostics, the thinning and the check).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from harness import diagnostics
+from harness.reference.accuracy import (
+    DRAWS_FILE,
+    PROVENANCE_FILE,
+    REASON_FILE,
+    SUMMARY_FILE,
+    compare,
+    flatten,
+    summarise,
+)
+
+CHAINS = 10
+WARMUP = 1000
+DRAWS = 2000
+MAX_DRAWS = 20_000
+THINNED = 10_000
+RHAT_MAX = 1.01
+EBFMI_MIN = 0.2
+CHECK_CHAINS, CHECK_DRAWS = 4, 2500
+
+
+def default_backend(exclude_family: str | None = None) -> str:
+    """The reference backend when none is named, chosen by capability, never by name.
+
+    The first available backend whose module declares ``REFERENCE_QUALITY = True``; without any,
+    the available default backend that is cheapest per fit (largest ``SBC_REPLICATES``, which each
+    module sizes by its cost). ``exclude_family``: skip backends of this implementation family (for
+    the check backend).
+    """
+    from harness.backends import availability, default_backends, load_module
+
+    usable = [b for b, why in availability().items() if why is None and b in default_backends()]
+    usable = [b for b in usable if exclude_family is None or load_module(b).FAMILY != exclude_family]
+    if not usable:
+        raise RuntimeError("no available backend" + (f" outside family {exclude_family!r}" if exclude_family else ""))
+    declared = [b for b in usable if getattr(load_module(b), "REFERENCE_QUALITY", False)]
+    if declared:
+        return declared[0]
+    return max(usable, key=lambda b: getattr(load_module(b), "SBC_REPLICATES", 0))
+
+
+def joint_draws(spec, data, draws: dict[str, np.ndarray]) -> np.ndarray:
+    """log prior + log likelihood at every draw, (chain, draw)."""
+    from harness.sbc.ranks import point_at
+
+    chains, n = next(iter(draws.values())).shape[:2]
+    out = np.empty((chains, n))
+    for c in range(chains):
+        for d in range(n):
+            p = point_at(spec, draws, c, d)
+            out[c, d] = float(spec.log_prior(p, data)) + float(spec.log_likelihood(p, data))
+    return out
+
+
+def ebfmi(energy: np.ndarray) -> np.ndarray:
+    """E-BFMI per chain: mean squared energy change over the energy variance; energy (chain, draw)."""
+    energy = np.asarray(energy, dtype=np.float64)
+    num = np.mean(np.diff(energy, axis=1) ** 2, axis=1)
+    return num / np.var(energy, axis=1)
+
+
+def thin_indices(chains: int, draws: int, ess_min: float, keep: int) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """(chain idx, draw idx, factor, candidates): ``keep`` evenly spaced of every factor-th draw per chain."""
+    total = chains * draws
+    factor = max(1, math.ceil(total / ess_min)) if np.isfinite(ess_min) and ess_min > 0 else total
+    per_chain = np.arange(0, draws, factor)
+    cand_chain = np.repeat(np.arange(chains), per_chain.size)
+    cand_draw = np.tile(per_chain, chains)
+    pick = np.round(np.linspace(0, cand_draw.size - 1, min(keep, cand_draw.size))).astype(int)
+    return cand_chain[pick], cand_draw[pick], factor, int(cand_draw.size)
+
+
+@dataclass
+class Reference:
+    model: str
+    size: str
+    backend: str
+    valid: bool
+    problems: list[str]
+    summary: object = None           # pandas DataFrame
+    thinned: dict = field(default_factory=dict)
+    facts: dict = field(default_factory=dict)
+
+
+def _fit(backend_name: str, spec, data, settings, seed: int):
+    from harness.backends import get_backend
+
+    backend = get_backend(backend_name)
+    compiled = backend.compile(spec, data, settings)
+    fit = backend.sample(compiled, data, settings, seed)
+    bad = [k for k, v in fit.draws.items() if not np.all(np.isfinite(v))]
+    if bad:
+        raise FloatingPointError(f"non-finite draws in {bad}")
+    return fit, compiled, backend
+
+
+def generate(model: str, backend: str, check_backend: str | None, *, chains: int = CHAINS, warmup: int = WARMUP,
+             draws: int = DRAWS, max_draws: int = MAX_DRAWS, thinned: int = THINNED, seed: int = 0, cores: int = 1,
+             target_accept: float = 0.8, log=print) -> Reference:
+    """Run, diagnose, thin and check one model's reference (see the module docstring)."""
+    from harness.catalogue import get_model
+    from harness.settings import SamplerSettings
+    from harness.worker import size_label
+
+    spec = get_model(model)
+    data = spec.data()
+    size = size_label(spec, {})
+    problems: list[str] = []
+    n = draws
+    while True:
+        settings = SamplerSettings(chains=chains, warmup=warmup, draws=n, cores=cores, target_accept=target_accept)
+        start = time.perf_counter()
+        fit, compiled, module = _fit(backend, spec, data, settings, seed)
+        wall = time.perf_counter() - start
+        reported = spec.with_derived(fit.draws, data)
+        joint = joint_draws(spec, data, fit.draws)
+        ess_vars = {**reported, "joint": joint}
+        ess_ds = diagnostics.ess(ess_vars, "bulk")
+        ess_all = np.concatenate([np.asarray(ess_ds[k].values, dtype=float).reshape(-1) for k in ess_vars])
+        ess_min = float(np.nanmin(ess_all)) if np.isfinite(ess_all).any() else float("nan")
+        log(f"reference {model} x {backend}: {chains} x {warmup} + {n} draws in {wall:.1f} s; "
+            f"min bulk ESS {ess_min:.0f}")
+        if ess_min >= thinned or n >= max_draws or not np.isfinite(ess_min) or np.any(fit.diverging):
+            break  # (divergences: no number of draws makes a valid reference)
+        n = min(max_draws, int(math.ceil(n * 1.3 * thinned / max(ess_min, 1.0) / 100.0) * 100))
+    rhat_ds = diagnostics.rhat(ess_vars)
+    rhat_all = np.concatenate([np.asarray(rhat_ds[k].values, dtype=float).reshape(-1) for k in ess_vars])
+    rhat_max = float(np.nanmax(rhat_all)) if not np.isnan(rhat_all).all() else float("nan")
+    divergences = int(np.sum(fit.diverging))
+    energy = fit.sample_stats.get("energy") if getattr(fit, "sample_stats", None) else None
+    bfmi = ebfmi(energy).tolist() if energy is not None else None
+    if not rhat_max < RHAT_MAX:
+        problems.append(f"max R-hat {rhat_max:.4f} >= {RHAT_MAX}")
+    if divergences:
+        problems.append(f"{divergences} divergent transitions in {chains} x {n} draws")
+    if bfmi is not None and min(bfmi) <= EBFMI_MIN:
+        problems.append(f"E-BFMI {min(bfmi):.3f} <= {EBFMI_MIN} in some chain")
+    if not ess_min >= thinned:
+        problems.append(f"min bulk ESS {ess_min:.0f} < {thinned} with {chains} x {n} draws")
+    ci, di, factor, candidates = thin_indices(chains, n, ess_min, thinned)
+    thinned_draws = {k: np.asarray(v)[ci, di] for k, v in reported.items()}
+    summary = summarise(reported)
+    names, _ = flatten(reported)
+    worst_ess = names[int(np.nanargmin(ess_all[:len(names)]))] if len(names) else ""
+    facts = {
+        "model": model, "size": size, "backend": backend, "backend_versions": module.versions(),
+        "sampler": {**compiled.info, **fit.info}.get("sampler", backend),
+        "settings": settings.to_dict(), "seed": seed, "wall_s": wall,
+        "ess_bulk_min": ess_min, "ess_bulk_min_over": "parameters, derived quantities and joint log density",
+        "ess_bulk_min_scalar": worst_ess if float(np.nanmin(ess_all[:len(names)])) <= ess_min else "joint",
+        "rhat_max": rhat_max, "divergences": divergences,
+        "ebfmi": bfmi if bfmi is not None else "unavailable (the backend reports no energy)",
+        "thinning": {"factor": factor, "candidates": candidates, "kept": int(len(ci))},
+        "summary_from": "all post-warm-up draws (mean, sd, quantiles); mcse_mean by ArviZ",
+        "criteria": {"chains_min": 10, "rhat_max": RHAT_MAX, "divergences": 0, "ebfmi_min": EBFMI_MIN,
+                     "thinned_draws": thinned},
+    }
+    ref = Reference(model, size, backend, not problems, problems, summary, thinned_draws, facts)
+    if check_backend:
+        facts["check"] = check(ref, spec, data, check_backend, seed=seed + 1, cores=cores,
+                               target_accept=target_accept, log=log)
+        if facts["check"].get("accuracy") == "FAIL":
+            problems.append(f"check against {check_backend} FAILS: {facts['check']['accuracy_worst']} "
+                            f"z = {facts['check']['accuracy_z']:.2f}")
+            ref.valid = False
+    return ref
+
+
+def check(ref: Reference, spec, data, backend: str, *, seed: int, cores: int, target_accept: float, log=print) -> dict:
+    """A 4-chain run of ``backend`` compared with the reference (``accuracy.compare``)."""
+    from harness.settings import SamplerSettings
+
+    settings = SamplerSettings(chains=CHECK_CHAINS, warmup=WARMUP, draws=CHECK_DRAWS, cores=cores,
+                               target_accept=target_accept)
+    start = time.perf_counter()
+    try:
+        fit, _, module = _fit(backend, spec, data, settings, seed)
+    except Exception as err:
+        return {"backend": backend, "accuracy": "not run", "error": f"{type(err).__name__}: {err}"[:500]}
+    result = compare(ref.summary, summarise(spec.with_derived(fit.draws, data)))
+    out = {"backend": backend, "versions": module.versions(), "settings": settings.to_dict(), "seed": seed,
+           "divergences": int(np.sum(fit.diverging)), "wall_s": time.perf_counter() - start, **result}
+    log(f"check {ref.model} x {backend}: {result['accuracy']} (worst {result['accuracy_worst']}, "
+        f"z = {result['accuracy_z']:.2f}, {result['accuracy_diff_sd']:.3f} sd)")
+    return out
+
+
+def write(ref: Reference, root: Path, command: list[str] | None = None) -> Path:
+    """Store a valid reference (summary.csv, draws.npz, provenance.json) or, if invalid, REASON.md."""
+    from harness import provenance
+    from harness.results import write_csv_atomic, write_json_atomic
+
+    folder = Path(root) / ref.model
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest = provenance.collect(ref.facts.get("settings", {}), command)
+    manifest = {**manifest, **{k: v for k, v in ref.facts.items() if k != "settings"}, "valid": ref.valid,
+                "problems": ref.problems}
+    for name in (SUMMARY_FILE, DRAWS_FILE, REASON_FILE):
+        (folder / name).unlink(missing_ok=True)
+    write_json_atomic(folder / PROVENANCE_FILE, manifest)
+    if not ref.valid:
+        (folder / REASON_FILE).write_text(reason_text(ref))
+        return folder
+    write_csv_atomic(folder / SUMMARY_FILE, ref.summary)
+    tmp = folder / "draws.tmp.npz"
+    np.savez_compressed(tmp, **{k: np.asarray(v, dtype=np.float32) for k, v in ref.thinned.items()})
+    tmp.replace(folder / DRAWS_FILE)
+    return folder
+
+
+def reason_text(ref: Reference) -> str:
+    f = ref.facts
+    lines = [f"# No reference posterior for `{ref.model}`", "",
+             f"`python -m harness reference --models {ref.model} --backend {ref.backend}` could not make a "
+             "reference that meets posteriordb's criteria (>= 10 chains, R-hat < 1.01, no divergences, "
+             f"E-BFMI > {EBFMI_MIN}, {f.get('criteria', {}).get('thinned_draws', THINNED)} near-independent draws):", ""]
+    lines += [f"- {p}" for p in ref.problems]
+    s = f.get("settings", {})
+    lines += ["", f"Run: {s.get('chains')} chains x {s.get('warmup')} warm-up x {s.get('draws')} draws, "
+              f"target_accept {s.get('target_accept')}, seed {f.get('seed')}, sampler {f.get('sampler')}; "
+              f"min bulk ESS {f.get('ess_bulk_min', float('nan')):.0f}, max R-hat {f.get('rhat_max', float('nan')):.4f}, "
+              f"{f.get('divergences')} divergences, E-BFMI {f.get('ebfmi')}.", "",
+              "Benchmark cells of this model get the accuracy verdict `no reference`. The numbers are in "
+              "`provenance.json`."]
+    return "\n".join(lines) + "\n"
+
+
+def load_draws(model: str, root: Path) -> dict[str, np.ndarray]:
+    """The stored thinned draws {name: (thinned, *shape)} as float64."""
+    with np.load(Path(root) / model / DRAWS_FILE) as z:
+        return {k: np.asarray(z[k], dtype=np.float64) for k in z.files}
+
+
+def table(root: Path) -> list[dict]:
+    """One row per stored model folder for the README table."""
+    rows = []
+    for folder in sorted(p for p in Path(root).iterdir() if p.is_dir()) if Path(root).is_dir() else []:
+        prov = folder / PROVENANCE_FILE
+        facts = json.loads(prov.read_text()) if prov.is_file() else {}
+        rows.append({"model": folder.name, "valid": (folder / SUMMARY_FILE).is_file(), **facts})
+    return rows

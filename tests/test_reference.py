@@ -1,0 +1,146 @@
+"""Reference posteriors and the accuracy verdict (issue #8, part 1).
+
+The fake backend ``fake_exact`` samples ``normal_mean`` exactly from its conjugate posterior, so a
+reference it makes is known, and "fits" that are exact, slightly biased or clearly biased are drawn
+here directly.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from harness.cli import main
+from harness.reference import accuracy as acc
+from harness.reference import core
+from tests.fakes import exact
+
+
+def _exact_draws(rng, data, chains=4, draws=1000, shift_sd=0.0):
+    mean, sd = exact.posterior(data)
+    return {"mu": rng.normal(mean + shift_sd * sd, sd, size=(chains, draws))}
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """A normal_mean reference made by fake_exact through the backend protocol (10 chains)."""
+    root = tmp_path_factory.mktemp("refs")
+    ref = core.generate("normal_mean", "fake_exact", "fake_exact", chains=10, draws=2000, thinned=5000,
+                        log=lambda msg: None)
+    core.write(ref, root, ["test"])
+    return root, ref
+
+
+def test_reference_files_and_provenance(reference):
+    root, ref = reference
+    assert ref.valid, ref.problems
+    folder = root / "normal_mean"
+    summary = pd.read_csv(folder / "summary.csv")
+    assert list(summary.columns) == ["parameter", "mean", "sd", "mcse_mean", "q05", "q50", "q95"]
+    assert list(summary.parameter) == ["mu"]
+    from harness.catalogue import get_model
+
+    data = get_model("normal_mean").data()
+    mean, sd = exact.posterior(data)
+    row = summary.iloc[0]
+    assert abs(row["mean"] - mean) < 4 * row["mcse_mean"] and row["sd"] == pytest.approx(sd, rel=0.03)
+    assert row["mcse_mean"] == pytest.approx(sd / np.sqrt(20_000), rel=0.15)  # iid: ESS = all draws
+    draws = core.load_draws("normal_mean", root)
+    assert draws["mu"].shape == (5000,)
+    prov = json.loads((folder / "provenance.json").read_text())
+    assert prov["size"] == "K=1000" and prov["backend"] == "fake_exact" and prov["valid"]
+    assert prov["settings"]["chains"] == 10 and prov["divergences"] == 0 and prov["rhat_max"] < 1.01
+    assert prov["ebfmi"].startswith("unavailable")  # the fake reports no energy
+    assert prov["check"]["accuracy"] == "PASS" and "machine" in prov and "git" in prov
+    assert not (folder / "REASON.md").exists()
+
+
+def test_accuracy_pass_review_fail_and_no_reference(reference):
+    root, _ = reference
+    from harness.catalogue import get_model
+
+    data = get_model("normal_mean").data()
+    rng = np.random.default_rng(3)
+    ok = acc.accuracy("normal_mean", "K=1000", _exact_draws(rng, data), root=root)
+    assert ok["accuracy"] == "PASS" and ok["accuracy_worst"] == "mu" and abs(ok["accuracy_z"]) < 3
+    bad = acc.accuracy("normal_mean", "K=1000", _exact_draws(rng, data, shift_sd=0.3), root=root)
+    assert bad["accuracy"] == "FAIL" and bad["accuracy_z"] > 5
+    # a 0.03-sd bias measured very precisely: significant but below 0.05 sd -> REVIEW
+    tiny = acc.accuracy("normal_mean", "K=1000", _exact_draws(rng, data, chains=4, draws=200_000, shift_sd=0.03),
+                        root=root)
+    assert tiny["accuracy"] == "REVIEW", tiny
+    other = acc.accuracy("normal_mean", "K=10", _exact_draws(rng, data), root=root)
+    assert other["accuracy"] == "no reference" and "size" in other["accuracy_note"]
+    assert acc.accuracy("two_groups_pooled", "", _exact_draws(rng, data), root=root)["accuracy"] == "no reference"
+
+
+def test_invalid_reference_writes_reason(tmp_path):
+    ref = core.Reference("normal_mean", "K=1000", "fake_exact", False, ["12 divergent transitions in 10 x 100 draws"],
+                         facts={"settings": {"chains": 10, "warmup": 10, "draws": 100}, "ess_bulk_min": 50.0,
+                                "rhat_max": 1.2, "divergences": 12, "ebfmi": "unavailable"})
+    folder = core.write(ref, tmp_path, ["test"])
+    assert "12 divergent transitions" in (folder / "REASON.md").read_text()
+    assert not (folder / "summary.csv").exists()
+    result = acc.accuracy("normal_mean", "K=1000", {"mu": np.zeros((2, 10))}, root=tmp_path)
+    assert result["accuracy"] == "no reference" and "REASON.md" in result["accuracy_note"]
+
+
+def test_compare_bonferroni_and_missing_scalars():
+    ref = pd.DataFrame({"parameter": ["a", "b"], "mean": [0.0, 0.0], "sd": [1.0, 1.0], "mcse_mean": [0.01, 0.01]})
+    fit = pd.DataFrame({"parameter": ["a", "b"], "mean": [0.035, 0.0], "sd": [1.0, 1.0], "mcse_mean": [0.01, 0.01]})
+    # z = 0.035 / 0.0141 = 2.47: p = 0.013, x 2 scalars = 0.027 > 0.01 -> PASS
+    assert acc.compare(ref, fit)["accuracy"] == "PASS"
+    fit.loc[0, "mean"] = 0.2  # z = 14, 0.2 sd -> FAIL
+    out = acc.compare(ref, fit)
+    assert out["accuracy"] == "FAIL" and out["accuracy_worst"] == "a"
+    assert acc.compare(ref, fit.iloc[1:])["accuracy"] == "FAIL"  # a scalar the fit lacks
+
+
+def test_ebfmi_and_thinning():
+    rng = np.random.default_rng(0)
+    assert core.ebfmi(rng.normal(size=(2, 4000))) == pytest.approx([2.0, 2.0], rel=0.1)  # iid energy: 2
+    walk = np.cumsum(rng.normal(size=(1, 4000)), axis=1)
+    assert core.ebfmi(walk)[0] < 0.2
+    chain, draw, factor, candidates = core.thin_indices(10, 3000, 7500.0, 5000)
+    assert factor == 4 and candidates == 7500 and len(chain) == 5000 and np.all(draw % 4 == 0)
+
+
+def test_default_backend_by_capability(monkeypatch):
+    from harness.backends import backend_names, load_module
+
+    chosen = core.default_backend()
+    assert chosen in backend_names()
+    stan = [b for b in ("stan",) if b != chosen]
+    if stan:
+        monkeypatch.setattr(load_module(stan[0]), "REFERENCE_QUALITY", True, raising=False)
+        assert core.default_backend() == stan[0]
+    family = load_module(core.default_backend()).FAMILY
+    assert load_module(core.default_backend(exclude_family=family)).FAMILY != family
+
+
+def test_reference_command(tmp_path, monkeypatch, capsys):
+    import harness.threads
+
+    monkeypatch.setattr(harness.threads, "worker_env", lambda cores, device: {})  # keep this process's env
+    assert main(["reference", "--models", "normal_mean", "--backend", "fake_exact", "--check-backend", "none",
+                 "--draws", "500", "--thinned", "2000", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "| normal_mean | K=1000 | fake_exact |" in out and "valid" in out
+    assert (tmp_path / "normal_mean" / "draws.npz").is_file()
+
+
+def test_committed_references_are_complete():
+    """Every catalogue model has a reference or a REASON.md under results/references/."""
+    from harness.catalogue import model_names
+
+    root = acc.reference_root()
+    if not root.is_dir():
+        pytest.skip("no results/references in this checkout")
+    for model in model_names():
+        folder = root / model
+        has_ref = (folder / "summary.csv").is_file() and (folder / "draws.npz").is_file()
+        assert has_ref or (folder / "REASON.md").is_file(), model
+        assert (folder / "provenance.json").is_file(), model
