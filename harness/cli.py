@@ -18,7 +18,11 @@ COMMANDS = {
     "sbc": ("harness.sbc.command", "simulation-based calibration of models x backends"),
     "report": ("harness.report.command", "render an HTML + Markdown report of a results directory"),
     "compare": ("harness.compare.command", "compare two runs; exit 1 on a regression"),
+    "ab": ("harness.ab.command", "interleaved A/B runs of two environments, then the regression gate"),
     "recommend": ("harness.recommend.command", "rank backends for a model from stored results"),
+    "reference": ("harness.reference.command", "make reference posteriors (posteriordb's definition) for catalogue models"),
+    "sbc-power": ("harness.sbc.power", "power and false-alarm tables of the SBC verdict"),
+    "gpu-check": ("harness.gpu.command", "GPU machine check: GPU tests, CPU/GPU crossover, chains, SBC throughput"),
 }
 
 
