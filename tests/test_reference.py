@@ -144,3 +144,25 @@ def test_committed_references_are_complete():
         has_ref = (folder / "summary.csv").is_file() and (folder / "draws.npz").is_file()
         assert has_ref or (folder / "REASON.md").is_file(), model
         assert (folder / "provenance.json").is_file(), model
+
+
+def test_a_stored_run_is_scored_from_its_saved_draws(tmp_path):
+    import json
+
+    from harness.reference.accuracy import score_run
+    from harness.results import load_results
+    from harness.runner import RunPlan, run
+    from harness.settings import SamplerSettings
+
+    plan = RunPlan(models=["normal_mean"], backends=["fake_exact"], equivalence=False, save_draws=True,
+                   settings=SamplerSettings(chains=2, warmup=10, draws=500))
+    out = run(plan, tmp_path / "run", progress=False)
+    cell = next((out / "cells").glob("*.json"))
+    worker_verdict = json.loads(cell.read_text())["accuracy"]
+    record = json.loads(cell.read_text())
+    record.pop("accuracy")  # as if made before references existed
+    cell.write_text(json.dumps(record))
+    assert score_run(out) == 1
+    frame, _ = load_results(out)
+    assert frame.loc[0, "accuracy"] == worker_verdict == "PASS"  # the exact sampler agrees with the reference
+    assert score_run(out) == 0  # already scored

@@ -195,3 +195,33 @@ def _size_dict(label: str) -> dict:
         key, _, value = part.partition("=")
         out[key.strip()] = int(value)
     return out
+
+
+def score_run(run_dir: Path, root: Path | None = None, force: bool = False) -> int:
+    """Accuracy verdicts for the ok cells of a stored run, from the draws it saved (``--save-draws``).
+
+    For runs made before a reference existed, or before cells were scored: each ok cell without an
+    ``accuracy`` (all of them with ``force``) gets the same verdict the worker would have given, from
+    ``<run>/draws/<cell>.nc``; records are rewritten atomically and the tables regenerated. Returns
+    the number of cells scored.
+    """
+    import json
+
+    import arviz as az
+
+    from harness.results import RunStore, write_json_atomic
+
+    store = RunStore(Path(run_dir))
+    scored = 0
+    for path in sorted((Path(run_dir) / "cells").glob("*.json")):
+        record = json.loads(path.read_text())
+        has = isinstance(record.get("accuracy"), str) and record["accuracy"]
+        if record.get("status") != "ok" or not record.get("draws_file") or (has and not force):
+            continue
+        fit = az.from_netcdf(Path(run_dir) / "draws" / record["draws_file"])
+        draws = {k: np.asarray(v.values) for k, v in fit["posterior"].data_vars.items()}
+        record.update(accuracy(record["model"], record.get("size", ""), draws, root))
+        write_json_atomic(path, record)
+        scored += 1
+    store.refresh()
+    return scored

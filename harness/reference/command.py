@@ -32,10 +32,19 @@ def configure(parser) -> None:
     parser.add_argument("--target-accept", type=float, default=0.8)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cores", type=int, default=1, help="threads for the fits (default 1)")
+    parser.add_argument("--score", type=Path, metavar="RUN",
+                        help="instead of making references: give the ok cells of a stored run made with "
+                             "--save-draws their accuracy verdicts (cells that have none)")
 
 
 def command(args) -> int:
     from harness.threads import worker_env
+
+    if args.score:
+        from harness.reference.accuracy import score_run
+
+        print(f"{score_run(args.score, args.out)} cells scored in {args.score}")
+        return 0
 
     os.environ.update(worker_env(args.cores, "cpu"))  # before any PPL is imported
     from harness.backends import load_module
