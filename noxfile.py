@@ -63,8 +63,10 @@ def cache_root() -> Path:
 
 def stack_python(session: nox.Session, stack: str = "newest") -> str:
     """The stack's shared virtualenv (created on first use; reinstalled when pins, pyproject or checkout change)."""
-    spec = STACKS[stack]
-    venv = cache_root() / "venvs" / stack
+    spec = dict(STACKS[stack])
+    # e.g. PPL_HARNESS_NEWEST_PYTHON=3.13: the same stack on another interpreter, in its own venv
+    spec["python"] = os.environ.get(f"PPL_HARNESS_{stack.upper()}_PYTHON", spec["python"])
+    venv = cache_root() / "venvs" / (stack if spec["python"] == STACKS[stack]["python"] else f"{stack}-py{spec['python']}")
     python = venv / "bin" / "python"
     extras = os.environ.get("PPL_HARNESS_EXTRAS", "all,test,lint")
     state = (ROOT / "pyproject.toml").read_text() + repr(spec) + extras + str(ROOT)
@@ -148,16 +150,32 @@ def report(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def regression(session: nox.Session) -> None:
-    """CI regression gate: run the quick suite (harness/compare/quick.py) and compare it with the baseline.
+    """CI regression gate: interleaved A/B of the working tree against a git ref on the quick suite.
 
-    Runs into results/runs/regression-<stamp>, writes the comparison next to it (compare.md) and
-    fails when ``harness compare`` finds a regression. Arguments after -- go to ``harness compare``
-    (e.g. --strict, --fail-on-deterministic, --factor 1.2).
+    The ref is ``$PPL_HARNESS_AB_REF`` (default ``origin/main`` when it exists, else ``HEAD~1``).
+    ``nox -s regression -- --baseline`` compares a fresh quick-suite run with the committed
+    ``results/baselines/quick`` instead. Writes compare.md and junit.xml; exit 1 on a regression.
+    Other arguments go to ``harness ab`` / ``harness compare``.
     """
     python = stack_python(session)
     out = RUNS / f"regression-{stamp()}"
-    session.run(python, "-m", "harness.compare.quick", str(out), "--no-progress", external=True)
-    harness(session, python, "compare", str(BASELINE), str(out), "--out", str(out / "compare.md"), *session.posargs)
+    args = list(session.posargs)
+    if "--baseline" in args:
+        args.remove("--baseline")
+        session.run(python, "-m", "harness.compare.quick", str(out), "--no-progress", external=True)
+        harness(session, python, "compare", str(BASELINE), str(out), "--out", str(out / "compare.md"),
+                "--junit", str(out / "junit.xml"), *args)
+        return
+    ref = os.environ.get("PPL_HARNESS_AB_REF") or _default_ref()
+    harness(session, python, "ab", "--a", ref, "--b", "current", "--out", str(out), "--no-progress", *args)
+
+
+def _default_ref() -> str:
+    import subprocess
+
+    found = subprocess.run(["git", "rev-parse", "--verify", "--quiet", "origin/main"], cwd=ROOT,
+                           capture_output=True, text=True).returncode == 0
+    return "origin/main" if found else "HEAD~1"
 
 
 @nox.session(python=False)

@@ -1,17 +1,45 @@
 """The regression gate: timing statistics on synthetic samples, deterministic and correctness metrics,
-provenance warnings and the CLI's exit codes, on synthetic run directories (no sampling: seconds)."""
+provenance warnings, JUnit XML and the CLI's exit codes, on synthetic run directories and on the
+committed baseline (no sampling: seconds)."""
 
 import json
+import math
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from harness.cli import main
-from harness.compare.core import CHANGED, IMPROVED, NOT_COMPARED, OK, REGRESSION, compare_runs, markdown
+from harness.compare.core import (
+    ADVISORY,
+    CHANGED,
+    EXPECTED,
+    IMPROVED,
+    NOT_COMPARED,
+    OK,
+    REGRESSION,
+    compare_runs,
+    markdown,
+)
+from harness.compare.junit import write_junit
 from harness.compare.quick import QUICK_SUITE, run_argv
-from harness.compare.stats import RULE_MWU, RULE_RANGES, timing_test, timing_verdict
+from harness.compare.stats import (
+    RULE_ADVISORY,
+    RULE_PERMUTATION,
+    decisive,
+    min_attainable_p,
+    min_detectable_ratio,
+    rank_test_p,
+    repeats_needed,
+    timing_test,
+    timing_verdict,
+)
 from harness.results import RunStore, cell_id
+
+BASELINE = Path(__file__).resolve().parent.parent / "results" / "baselines" / "quick"
 
 # ---------------------------------------------------------------- synthetic timing samples
 
@@ -28,13 +56,13 @@ def test_a_5_percent_slowdown_is_not_flagged_a_30_percent_one_is(seed):
     flag30, detail30 = timing_verdict(base, noisy(1.30, 6, seed + 1000))
     assert not flag5, detail5
     assert flag30, detail30
-    assert "U test" in detail30 and "fallback" not in detail30
+    assert "exact rank test" in detail30 and "advisory" not in detail30
 
 
 def test_significant_but_small_change_is_not_a_regression():
     # p is tiny (complete separation) but the ratio of medians is within the 1.1 factor
     result = timing_test(noisy(1.0, 8, 1, sd=0.001), noisy(1.05, 8, 2, sd=0.001))
-    assert result.rule == RULE_MWU and result.p_value < 0.002 and not result.regression
+    assert result.rule == RULE_PERMUTATION and result.p_value < 0.002 and not result.regression
 
 
 def test_large_but_noisy_change_is_not_a_regression():
@@ -52,13 +80,61 @@ def test_higher_is_better_metrics_regress_downwards():
     assert better.improvement and not better.regression and better.ratio < 1
 
 
-def test_fewer_than_six_repeats_fall_back_to_ranges_and_say_so():
-    flag, detail = timing_verdict([1.0, 1.02, 0.99], [1.30, 1.33, 1.29])
-    assert flag and "fallback" in detail and "no U test" in detail and "do not overlap" in detail
-    flag, detail = timing_verdict([1.0, 1.4, 0.99], [1.30, 1.33, 1.29])  # 30 % slower, ranges overlap
-    assert not flag and "ranges overlap" in detail
-    result = timing_test([1.0] * 5, [2.0] * 6)
-    assert result.rule == RULE_RANGES and result.regression
+def test_fewer_than_six_repeats_are_advisory_and_never_fail():
+    # 2 vs 2 and 3 vs 3 with complete separation: p = 1/6 and 1/20, which can never reach alpha
+    for n in (2, 3, 5):
+        result = timing_test(np.linspace(1.0, 1.02, n), np.linspace(1.30, 1.33, n))
+        assert result.rule == RULE_ADVISORY and result.advisory and not result.regression
+        assert "advisory" in result.detail and math.isinf(result.detectable)
+    assert timing_test([1.0] * 5, [2.0] * 5).p_value == pytest.approx(1 / 252)
+
+
+def test_exact_test_handles_ties():
+    """6 vs 6, complete separation except one tie at the boundary: the exact conditional p is 2/924."""
+    base = np.array([1.0, 1.01, 1.02, 1.03, 1.04, 1.05])
+    new = base * 1.4
+    new[0] = base[-1]  # one tie
+    assert rank_test_p(base, new) == pytest.approx(2 / 924)
+    assert rank_test_p(base, base * 1.4) == pytest.approx(1 / 924)
+    result = timing_test(base, new)
+    assert result.rule == RULE_PERMUTATION and result.regression, result.detail
+    # whole milliseconds (Stan): many ties, still exact; same values on both sides give p = 1
+    ms = np.array([0.021, 0.022, 0.022, 0.023, 0.021, 0.022])
+    assert rank_test_p(ms, ms) == 1.0 or rank_test_p(ms, ms) > 0.4
+    assert not timing_test(ms, ms).regression
+
+
+def test_rank_test_matches_scipy_permutation_test():
+    from scipy.stats import permutation_test, rankdata
+
+    rng = np.random.default_rng(3)
+    base, new = np.round(rng.lognormal(0, 0.2, 6), 2), np.round(rng.lognormal(0.2, 0.2, 6), 2)
+
+    def rank_sum(x, y, axis=-1):
+        ranks = rankdata(np.concatenate([x, y], axis=axis), axis=axis)
+        return ranks[..., : x.shape[axis]].sum(axis=axis)
+
+    ref = permutation_test((new, base), rank_sum, permutation_type="independent", alternative="greater",
+                           vectorized=True, n_resamples=10_000)
+    assert rank_test_p(base, new) == pytest.approx(ref.pvalue)
+
+
+def test_decision_rule_sizing():
+    assert repeats_needed() == 6 and decisive(6, 6) and not decisive(5, 5)
+    assert min_attainable_p(6, 6) == pytest.approx(1 / 924)
+    # false-alarm rate per metric at 6 vs 6 with continuous values: the two most extreme splits
+    rng = np.random.default_rng(0)
+    flags = [timing_test(rng.lognormal(0, 0.1, 6), rng.lognormal(0, 0.1, 6), factor=1.0).regression
+             for _ in range(3000)]
+    assert np.mean(flags) < 0.006  # 2/924 = 0.0022 expected
+
+
+def test_minimum_detectable_ratio_follows_the_spread():
+    rng = np.random.default_rng(1)
+    tight, loose = rng.lognormal(0, 0.03, (2, 6)), rng.lognormal(0, 0.3, (2, 6))
+    assert min_detectable_ratio(*tight) == pytest.approx(1.1)  # never below the factor
+    assert 1.5 < min_detectable_ratio(*loose) < 5
+    assert math.isinf(min_detectable_ratio(tight[0][:3], tight[1][:3]))
 
 
 def test_degenerate_samples():
@@ -127,11 +203,11 @@ def test_identical_runs_pass_and_everything_is_compared(tmp_path):
     cmp = compare_runs(base, new)
     assert not cmp.failed and not cmp.regressions and not cmp.warnings
     metrics = {r.metric for r in cmp.rows}
-    assert {"status", "divergences", "sampling_s", "warmup_s", "compile_s", "total_s", "ess_per_s",
+    assert {"status", "divergences", "sampling_s", "sampling_per_grad", "warmup_s", "compile_s", "total_s", "ess_per_s",
             "draws_digest", "n_grad", "n_grad_warmup"} <= metrics
     assert all(r.verdict == OK for r in rows_of(cmp, "draws_digest"))
     text = markdown(cmp)
-    assert "| backend | kind | metric | baseline | new | change | verdict | detail |" in text
+    assert "| backend | kind | metric | baseline | new | change | detectable | verdict | detail |" in text
     assert "### normal_mean" in text and "**Result: no regression**" in text
 
 
@@ -140,21 +216,23 @@ def test_a_30_percent_sampling_slowdown_fails_the_gate(tmp_path):
     new = make_run(tmp_path / "new", timed_run(sampling_scale=1.3, seed=100))
     cmp = compare_runs(base, new)
     flagged = {(r.backend, r.metric) for r in cmp.regressions}
-    assert flagged == {("numpyro", "sampling_s"), ("numpyro", "ess_per_s"), ("stan", "sampling_s"), ("stan", "ess_per_s")}
+    assert flagged == {(b, m) for b in ("numpyro", "stan") for m in ("sampling_s", "sampling_per_grad", "ess_per_s")}
     assert all(r.kind == "timing" for r in cmp.regressions)
-    assert "**Result: 4 regression(s)**" in markdown(cmp)
+    assert "**Result: 6 regression(s)**" in markdown(cmp)
     assert main(["compare", str(base), str(new)]) == 1
     # 5 % slower: same noise, no regression
     assert main(["compare", str(base), str(make_run(tmp_path / "new5", timed_run(1.05, seed=100)))]) == 0
 
 
-def test_fallback_with_few_repeats_is_reported(tmp_path):
+def test_few_repeats_are_advisory_and_never_fail(tmp_path):
     base = make_run(tmp_path / "base", timed_run(repeats=3, seed=0))
     new = make_run(tmp_path / "new", timed_run(sampling_scale=1.5, repeats=3, seed=100))
     cmp = compare_runs(base, new)
-    assert any("fell back to non-overlapping ranges" in n for n in cmp.notes)
+    assert any("advisory, never failing" in n for n in cmp.notes)
     (row,) = rows_of(cmp, "sampling_s")
-    assert row.verdict == REGRESSION and "fallback: n=3/3" in row.detail
+    assert row.verdict == ADVISORY and "advisory: n=3/3" in row.detail and row.detectable.startswith("never")
+    assert not cmp.failed and "advisory slowdown(s)" in markdown(cmp)
+    assert main(["compare", str(base), str(new)]) == 0
 
 
 def test_timings_below_the_clock_floor_are_not_regressions(tmp_path):
@@ -185,13 +263,19 @@ def test_deterministic_changes_are_reported_exactly(tmp_path):
     cmp = compare_runs(base, new)
     (digest,) = rows_of(cmp, "draws_digest")
     (grads,) = rows_of(cmp, "n_grad")
-    assert digest.verdict == CHANGED and digest.detail == "draws differ in repeat 2" and digest.change == "1/6 differ"
+    assert digest.verdict == CHANGED and digest.detail.startswith("draws differ in repeat 2 (") and digest.change == "1/6 differ"
     assert grads.verdict == CHANGED and "r2: 2,002 -> 2,102" in grads.detail and grads.change.startswith("+100 ")
+    assert "same library versions" in grads.detail
     assert not cmp.failed  # reported, not failed by default
     strict = compare_runs(base, new, fail_on_deterministic=True)
     assert {r.metric for r in strict.regressions} == {"draws_digest", "n_grad"}
     assert main(["compare", str(base), str(new)]) == 0
     assert main(["compare", str(base), str(new), "--fail-on-deterministic"]) == 1
+    # another library version: the change is expected and never fails
+    upgraded = [dict(r, versions={"numpyro": "2.0"}) for r in changed]
+    cmp = compare_runs(base, make_run(tmp_path / "upgraded", upgraded), fail_on_deterministic=True)
+    (digest,) = rows_of(cmp, "draws_digest")
+    assert digest.verdict == EXPECTED and "numpyro 1.0 -> 2.0" in digest.detail and not cmp.failed
 
 
 def test_deterministic_metrics_need_the_same_seed(tmp_path):
@@ -284,9 +368,8 @@ def test_markdown_out_file(tmp_path):
 def test_quick_suite_and_committed_baseline_agree():
     argv = run_argv("OUT")
     assert argv[0] == "run" and "--repeats" in argv and argv[argv.index("--repeats") + 1] == "6"
-    from pathlib import Path
-
-    baseline = Path(__file__).resolve().parent.parent / "results" / "baselines" / "quick"
+    assert argv[argv.index("--size") + 1] == "K=50000"
+    baseline = BASELINE
     if not (baseline / "manifest.json").exists():
         pytest.skip("no committed baseline")
     settings = json.loads((baseline / "manifest.json").read_text())["settings"]
@@ -295,3 +378,72 @@ def test_quick_suite_and_committed_baseline_agree():
         QUICK_SUITE["chains"], QUICK_SUITE["warmup"], QUICK_SUITE["draws"], QUICK_SUITE["repeats"])
     cmp = compare_runs(baseline, baseline)
     assert not cmp.failed and not cmp.warnings
+
+
+def test_junit_xml_has_one_case_per_row_and_fails_regressions(tmp_path):
+    base = make_run(tmp_path / "base", timed_run(seed=0))
+    new = make_run(tmp_path / "new", timed_run(sampling_scale=1.3, seed=100))
+    junit = tmp_path / "out" / "junit.xml"
+    assert main(["compare", str(base), str(new), "--junit", str(junit)]) == 1
+    root = ET.parse(junit).getroot()
+    suite = root.find("testsuite")
+    cases = suite.findall("testcase")
+    cmp = compare_runs(base, new)
+    assert len(cases) == len(cmp.rows) + 1  # + the environment case
+    failed = [c for c in cases if c.find("failure") is not None]
+    assert int(suite.get("failures")) == len(failed) == 6
+    assert {c.get("name") for c in failed} == {"timing: sampling_s", "timing: sampling_per_grad", "timing: ess_per_s"}
+    assert all(c.get("classname").startswith("ppl-harness.normal_mean.") for c in failed)
+    clean = write_junit(compare_runs(base, base), tmp_path / "same.xml")
+    assert ET.parse(clean).getroot().get("failures") == "0"
+
+
+SAMPLING_TIMES = ("sampling_s", "sample_wall_s", "sample_cpu_s")  # every clock around the sampling call
+
+
+def _scaled_baseline(tmp_path, name, factor, cell, tie=None):
+    """A copy of the committed baseline whose ``cell`` samples ``factor`` times slower: every time
+    of its sampling call is scaled. ``tie``: a metric whose fastest new value is then set equal to
+    the slowest baseline value (a tie at the boundary, as whole-millisecond clocks make)."""
+    copy = tmp_path / name
+    shutil.copytree(BASELINE, copy)
+    pool = [(p, json.loads(p.read_text())) for p in sorted((copy / "cells").glob("*.json"))]
+    pool = [(p, r) for p, r in pool if (r["model"], r["backend"]) == cell and r["status"] == "ok"]
+    slowest = max(r[tie] for _, r in pool) if tie else None
+    for _path, rec in pool:
+        for key in SAMPLING_TIMES:
+            if isinstance(rec.get(key), (int, float)):
+                rec[key] = rec[key] * factor
+        rec["ess_per_s"] = rec["ess_bulk_min"] / rec["sampling_s"]
+    if tie:
+        fastest = min(pool, key=lambda pr: pr[1][tie])[1]
+        fastest[tie] = slowest
+    for path, rec in pool:
+        path.write_text(json.dumps(rec))
+    return copy
+
+
+@pytest.mark.skipif(not (BASELINE / "manifest.json").exists(), reason="no committed baseline")
+def test_committed_baseline_flags_a_40_percent_slowdown_even_with_a_tie(tmp_path):
+    cells = sorted({(r["model"], r["backend"]) for r in map(json.loads, map(Path.read_text, (BASELINE / "cells").glob("*.json")))})
+    caught = []
+    for cell in cells:
+        slow = _scaled_baseline(tmp_path, f"slow-{cell[0]}-{cell[1]}", 1.4, cell, tie="sample_cpu_s")
+        cmp = compare_runs(BASELINE, slow)
+        flagged = {r.metric for r in cmp.regressions if (r.model, r.backend) == cell}
+        caught.append((cell, bool(flagged & {"sample_cpu_s", "sampling_s", "sampling_per_grad"})))
+        assert {r.backend for r in cmp.regressions} <= {cell[1]}
+    missed = [c for c, ok in caught if not ok]
+    assert not missed, f"1.4x sampling slowdown with a tie not flagged for {missed}"
+    # a copy with 1 % jitter everywhere passes
+    jittered = tmp_path / "jitter"
+    shutil.copytree(BASELINE, jittered)
+    rng = np.random.default_rng(5)
+    for path in (jittered / "cells").glob("*.json"):
+        rec = json.loads(path.read_text())
+        for key in ("compile_s", "warmup_s", "total_s", *SAMPLING_TIMES):
+            if isinstance(rec.get(key), (int, float)):
+                rec[key] = rec[key] * rng.lognormal(0.0, 0.01)
+        path.write_text(json.dumps(rec))
+    assert not compare_runs(BASELINE, jittered).failed
+    assert main(["compare", str(BASELINE), str(jittered)]) == 0

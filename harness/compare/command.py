@@ -1,5 +1,8 @@
 """``python -m harness compare BASELINE NEW``: Markdown table per model x backend x metric; exit 1 on a regression.
 
+Baseline mode: compares against stored results (e.g. the committed ``results/baselines/quick``).
+For code or version changes prefer ``python -m harness ab`` (both sides run on this machine, now).
+
 Exit status: 0 no regression, 1 a regression (or, with --strict, an environment difference),
 2 unreadable input. See ``harness.compare.core`` for what each metric is compared with.
 """
@@ -10,6 +13,7 @@ import os
 from pathlib import Path
 
 from harness.compare.core import DEFAULT_MIN_SECONDS, compare_runs, markdown
+from harness.compare.junit import write_junit
 from harness.compare.stats import DEFAULT_ALPHA, DEFAULT_FACTOR
 from harness.report.inputs import load_sbc, sbc_in_run
 from harness.settings import SettingsError
@@ -21,7 +25,7 @@ def configure(parser) -> None:
     parser.add_argument("--factor", type=float, default=DEFAULT_FACTOR,
                         help="a timing is a regression only past this ratio of medians (default %(default)s)")
     parser.add_argument("--alpha", type=float, default=DEFAULT_ALPHA,
-                        help="significance of the one-sided Mann-Whitney U test (default %(default)s)")
+                        help="significance of the one-sided exact rank (permutation) test (default %(default)s)")
     parser.add_argument("--min-seconds", type=float, default=DEFAULT_MIN_SECONDS,
                         help="timings whose medians differ by less are never regressions (clock resolution; "
                              "default %(default)s)")
@@ -33,6 +37,7 @@ def configure(parser) -> None:
     parser.add_argument("--sbc-new", type=Path, help="SBC output of the new run (default: NEW/sbc if present)")
     parser.add_argument("--only-changes", action="store_true", help="leave rows with verdict ok out of the tables")
     parser.add_argument("--out", type=Path, help="also write the Markdown to this file")
+    parser.add_argument("--junit", type=Path, help="also write JUnit XML (one test case per model x backend x metric)")
     parser.add_argument("--job-summary", type=Path, default=os.environ.get("GITHUB_STEP_SUMMARY") or None,
                         help="append the Markdown to this file (default: $GITHUB_STEP_SUMMARY when set)")
 
@@ -56,6 +61,8 @@ def command(args) -> int:
         if path:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
+    if args.junit:
+        write_junit(cmp, args.junit)
     if args.job_summary:
         with open(args.job_summary, "a", encoding="utf-8") as fh:
             fh.write(text + "\n")

@@ -4,16 +4,25 @@ Cells are grouped by model x size x backend x device. Every comparison is one ``
 verdict; ``Comparison.regressions`` are the rows that fail the gate.
 
 Timing (``TIMING_METRICS``): the samples are the repeats that finished (status ok); see
-``harness.compare.stats`` for the rule. ``compile_s`` and ``total_s`` depend on whether the
+``harness.compare.stats`` for the rule (exact rank test, advisory with too few repeats) and the
+minimum detectable ratio shown per row. ``sampling_per_grad`` (sampling seconds over the sampling
+phase's gradient evaluations) is derived here: it takes out most of the spread that different
+seeds put into ``sampling_s`` (deeper or shallower trees). ``sample_cpu_s`` (CPU seconds of the
+sampling call, warm-up and sampling, over the cell's threads and child processes) hardly moves when
+other work loads the machine, where wall times do: on a shared 2-core machine at a load of 8 its
+spread between repeats was 1.2-1.4x against 2-6x for the wall times, so it is the signal that
+catches a 1.3-1.4x slowdown at 6 repeats there. A metric absent from both runs (older results
+have no ``sample_cpu_s``) is left out. ``compile_s`` and ``total_s`` depend on whether the
 compile cache was warm, so they are compared within one cache state present on both sides (cache
 hits preferred). A timing whose medians differ by less than ``min_seconds`` (the clock resolution
 floor; Stan reports whole milliseconds) is never a regression.
 
 Deterministic: with the same seeds, settings and packages on a CPU, the draws (``draws_digest``)
 and gradient counts (``n_grad``, ``n_grad_warmup``) are reproduced exactly, so any difference is
-reported exactly, repeat by repeat. By default a change is reported, not failed: an upgrade of a
-backend legitimately changes the draws. ``fail_on_deterministic`` makes a change a regression (use
-it when the packages are pinned and only the harness or a model changed).
+reported exactly, repeat by repeat. When the backend's library versions differ between the sides, a
+change is listed as *expected* (an upgrade legitimately changes the draws) and never fails. When
+they are the same, a change is reported as *changed*; ``fail_on_deterministic`` makes it a
+regression (use it when the packages are pinned and only the harness or a model changed).
 
 Correctness: a backend whose runs were all ok and now are not; divergences where there were none;
 an equivalence pair that passed and now fails; an SBC verdict that was pass and is now fail.
@@ -33,12 +42,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from harness.compare.stats import DEFAULT_ALPHA, DEFAULT_FACTOR, MIN_REPEATS_FOR_TEST, timing_test
+from harness.compare.stats import DEFAULT_ALPHA, DEFAULT_FACTOR, decisive, repeats_needed, timing_test
 from harness.report.inputs import first_line, load_equivalence, load_run
 
 # (column, higher is better, unit)
 TIMING_METRICS = [
     ("sampling_s", False, "s"),
+    ("sampling_per_grad", False, "us"),  # derived: sampling_s / n_grad
+    ("sample_cpu_s", False, "s"),        # CPU seconds of the whole sampling call (all threads, child processes)
     ("warmup_s", False, "s"),
     ("compile_s", False, "s"),
     ("total_s", False, "s"),
@@ -53,6 +64,8 @@ DEFAULT_MIN_SECONDS = 0.005
 # verdicts
 OK, REGRESSION, IMPROVED, CHANGED, NOT_COMPARED, MISSING, NEW, STILL_BAD = (
     "ok", "REGRESSION", "improved", "changed", "not compared", "missing in new", "new", "not ok in both")
+ADVISORY = "worse (advisory)"      # past the factor, but too few repeats for the test to decide: never fails
+EXPECTED = "changed (expected)"    # a deterministic metric changed and the library versions differ
 
 KEY = ["model", "size", "backend", "device"]
 
@@ -70,6 +83,7 @@ class Row:
     change: str
     verdict: str
     detail: str = ""
+    detectable: str = ""  # timing rows: the minimum detectable ratio at these repeats and this spread
 
 
 @dataclass
@@ -98,6 +112,8 @@ def _fmt(value, unit: str = "") -> str:
         return "-"
     if unit == "s":
         return f"{value:.3g} s" if value < 100 else f"{value:,.0f} s"
+    if unit == "us":
+        return f"{value * 1e6:.3g} µs"
     if unit == "1/s":
         return f"{value:,.0f}/s" if value >= 100 else f"{value:.3g}/s"
     if isinstance(value, (int, np.integer)) or float(value).is_integer():
@@ -145,13 +161,15 @@ def _cache_subset(base: pd.DataFrame, new: pd.DataFrame) -> tuple[pd.DataFrame, 
 def timing_rows(key, base: pd.DataFrame, new: pd.DataFrame, factor: float, alpha: float,
                 min_seconds: float) -> list[Row]:
     rows = []
-    bok, nok = base[base["status"] == "ok"], new[new["status"] == "ok"]
+    bok, nok = _with_derived(base[base["status"] == "ok"]), _with_derived(new[new["status"] == "ok"])
     for metric, higher, unit in TIMING_METRICS:
         b, n, note = bok, nok, ""
         if metric in CACHE_SENSITIVE and "cache_hit" in base:
             b, n, note = _cache_subset(bok, nok)
-        bv = pd.to_numeric(b[metric], errors="coerce").dropna()
-        nv = pd.to_numeric(n[metric], errors="coerce").dropna()
+        bv = pd.to_numeric(b[metric], errors="coerce").dropna() if metric in b else pd.Series(dtype=float)
+        nv = pd.to_numeric(n[metric], errors="coerce").dropna() if metric in n else pd.Series(dtype=float)
+        if bv.empty and nv.empty and metric not in ("sampling_s", "warmup_s", "compile_s", "total_s", "ess_per_s"):
+            continue  # an optional metric neither run recorded
         if bv.empty or nv.empty:
             why = note or ("no finished runs in " + ("baseline" if bv.empty else "new"))
             rows.append(Row(*key, "timing", metric, _fmt(bv.median() if len(bv) else math.nan, unit),
@@ -160,6 +178,8 @@ def timing_rows(key, base: pd.DataFrame, new: pd.DataFrame, factor: float, alpha
         res = timing_test(bv, nv, factor=factor, alpha=alpha, higher_is_better=higher)
         detail = res.detail + (f"; {note}" if note else "")
         verdict = REGRESSION if res.regression else (IMPROVED if res.improvement else OK)
+        if res.advisory and res.ratio > factor:
+            verdict = ADVISORY
         if verdict != OK:
             # the clock-resolution floor: seconds for time metrics, the sampling seconds behind ESS/s
             if unit == "s":
@@ -171,12 +191,36 @@ def timing_rows(key, base: pd.DataFrame, new: pd.DataFrame, factor: float, alpha
                 detail += f"; not flagged: medians {delta * 1000:.1f} ms apart, below the {min_seconds * 1000:g} ms floor"
                 verdict = OK
         rows.append(Row(*key, "timing", metric, _fmt(res.base_median, unit), _fmt(res.new_median, unit),
-                        _pct(res.base_median, res.new_median), verdict, detail))
+                        _pct(res.base_median, res.new_median), verdict, detail, _fmt_ratio(res.detectable)))
     return rows
 
 
+def _fmt_ratio(value: float) -> str:
+    if isinstance(value, float) and math.isnan(value):
+        return "-"
+    return "never (too few repeats)" if math.isinf(value) else f"x{value:.2f}"
+
+
+def _with_derived(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add ``sampling_per_grad`` (seconds per gradient evaluation in the sampling phase)."""
+    if "sampling_s" not in frame or "n_grad" not in frame:
+        return frame.assign(sampling_per_grad=np.nan)
+    grads = pd.to_numeric(frame["n_grad"], errors="coerce")
+    per = pd.to_numeric(frame["sampling_s"], errors="coerce") / grads.where(grads > 0)
+    return frame.assign(sampling_per_grad=per)
+
+
+def _backend_versions(frame: pd.DataFrame) -> dict:
+    versions = _cell_versions(frame)
+    return next(iter(versions.values()), {}) if versions else {}
+
+
 def deterministic_rows(key, base: pd.DataFrame, new: pd.DataFrame, fail_on_change: bool) -> list[Row]:
-    """Cell by cell (same repeat, same seed, same sampler settings, both ok): exact equality."""
+    """Cell by cell (same repeat, same seed, same sampler settings, both ok): exact equality.
+
+    A change is *expected* (never a failure) when the backend's library versions differ between the
+    sides, and *changed* (a regression with ``fail_on_change``) when they are the same.
+    """
     def by_repeat(frame):
         ok = frame[(frame["status"] == "ok") & frame["repeat"].notna()]
         return ok.assign(repeat=ok["repeat"].astype(int)).set_index("repeat")
@@ -195,7 +239,11 @@ def deterministic_rows(key, base: pd.DataFrame, new: pd.DataFrame, fail_on_chang
                else f"seeds or settings differ ({', '.join(sorted({c for _, d in skipped for c in d}))})")
         return [Row(*key, "deterministic", "draws / gradients", "-", "-", "-", NOT_COMPARED, why)]
     reps = [r for r, _ in comparable]
-    changed_verdict = REGRESSION if fail_on_change else CHANGED
+    bver, nver = _backend_versions(base), _backend_versions(new)
+    version_diff = [f"{k} {bver.get(k, 'absent')} -> {nver.get(k, 'absent')}"
+                    for k in sorted(set(bver) | set(nver)) if bver.get(k) != nver.get(k)]
+    changed_verdict = EXPECTED if version_diff else (REGRESSION if fail_on_change else CHANGED)
+    why = f" (expected: {', '.join(version_diff)})" if version_diff else " (same library versions)"
     for metric in DETERMINISTIC_METRICS:
         if metric not in bok or metric not in nok:
             continue
@@ -209,7 +257,7 @@ def deterministic_rows(key, base: pd.DataFrame, new: pd.DataFrame, fail_on_chang
             new_text = pairs[0][2] if len(pairs) == 1 else f"{len(pairs)} runs"
             if diff:
                 rows.append(Row(*key, "deterministic", metric, base_text, new_text, f"{len(diff)}/{len(pairs)} differ",
-                                changed_verdict, "draws differ in repeat " + ", ".join(map(str, diff))))
+                                changed_verdict, "draws differ in repeat " + ", ".join(map(str, diff)) + why))
             else:
                 rows.append(Row(*key, "deterministic", metric, base_text, new_text, "identical", OK,
                                 f"bit-identical draws in {len(pairs)} runs"))
@@ -222,6 +270,7 @@ def deterministic_rows(key, base: pd.DataFrame, new: pd.DataFrame, fail_on_chang
         diff = [(r, b, n) for r, b, n in num if b != n]
         if diff:
             detail = "; ".join(f"r{r}: {int(b):,} -> {int(n):,}" for r, b, n in diff[:6]) + (" ..." if len(diff) > 6 else "")
+            detail += why
             rows.append(Row(*key, "deterministic", metric, f"{int(bsum):,}", f"{int(nsum):,}",
                             f"{int(nsum - bsum):+,} ({_pct(bsum, nsum)})", changed_verdict, detail))
         else:
@@ -411,7 +460,7 @@ def compare_runs(base_dir: str | Path, new_dir: str | Path, *, factor: float = D
         cmp.rows += timing_rows(key, b, n, factor, alpha, min_seconds)
         cmp.rows += deterministic_rows(key, b, n, fail_on_deterministic)
         nb, nn = (b["status"] == "ok").sum(), (n["status"] == "ok").sum()
-        if min(nb, nn) < MIN_REPEATS_FOR_TEST:
+        if not decisive(nb, nn, alpha):
             few.add(f"{key[0]}/{key[2]} (n={nb}/{nn})")
     models = list(dict.fromkeys(list(base["model"]) + list(new["model"])))
     eq_rows, eq_notes = equivalence_rows(load_equivalence(base_dir), load_equivalence(new_dir), models)
@@ -419,14 +468,15 @@ def compare_runs(base_dir: str | Path, new_dir: str | Path, *, factor: float = D
     cmp.rows += eq_rows + sbc_r
     cmp.notes += eq_notes + sbc_notes
     if few:
-        cmp.notes.append(f"fewer than {MIN_REPEATS_FOR_TEST} finished repeats on a side, so timings fell back to "
-                         f"non-overlapping ranges (no U test): " + ", ".join(sorted(few)))
+        cmp.notes.append(f"too few finished repeats for the exact test to reach p < {alpha:g} (it needs "
+                         f"{repeats_needed(alpha)} a side), so these timings are advisory, never failing: "
+                         + ", ".join(sorted(few)))
     return cmp
 
 
 # ---------------------------------------------------------------- Markdown
 
-_MARK = {REGRESSION: "**REGRESSION**", IMPROVED: "improved", CHANGED: "changed", OK: "ok"}
+_MARK = {REGRESSION: "**REGRESSION**", IMPROVED: "improved", CHANGED: "changed", OK: "ok", ADVISORY: "*worse (advisory)*"}
 
 
 def _manifest_line(label: str, path: Path) -> str:
@@ -436,19 +486,27 @@ def _manifest_line(label: str, path: Path) -> str:
         return f"- {label}: `{path}` (no manifest)"
     machine, git = m.get("machine") or {}, m.get("git") or {}
     commit = (git.get("commit") or "no git")[:10] + (" dirty" if git.get("dirty") else "")
-    return (f"- {label}: `{path}` ({m.get('created', '?')}, {machine.get('cpu', '?')}, "
+    line = (f"- {label}: `{path}` ({m.get('created', '?')}, {machine.get('cpu', '?')}, "
             f"{machine.get('cpu_count', '?')} cores, commit {commit})")
+    ab = m.get("ab") or {}
+    if ab:
+        versions = ", ".join(f"{k} {v}" for k, v in sorted((ab.get("versions") or {}).items()))
+        line += f"; A/B side {ab.get('side', '?')}: `{ab.get('spec', '?')}` ({ab.get('kind', '?')})"
+        line += f"; {versions}" if versions else ""
+    return line
 
 
 def markdown(cmp: Comparison, factor: float = DEFAULT_FACTOR, alpha: float = DEFAULT_ALPHA,
-             show_ok: bool = True) -> str:
+             show_ok: bool = True, title: str = "ppl-harness compare") -> str:
     root = lambda p: p if p.is_dir() else p.parent  # noqa: E731
-    lines = ["## ppl-harness compare", "", _manifest_line("baseline", root(cmp.base_dir)),
+    lines = [f"## {title}", "", _manifest_line("baseline", root(cmp.base_dir)),
              _manifest_line("new", root(cmp.new_dir)), "",
-             f"Timing regression: ratio of medians > {factor:g} and a one-sided Mann-Whitney U test p < {alpha:g} "
-             f"with >= {MIN_REPEATS_FOR_TEST} repeats per side (else non-overlapping ranges, marked *fallback*). "
-             "Deterministic metrics (same seed, same settings) must be identical. Correctness: runs no longer ok, "
-             "new divergences, equivalence or SBC pass -> fail.", ""]
+             f"Timing regression: ratio of medians > {factor:g} and a one-sided exact permutation test of the "
+             f"rank sum (ties handled) p < {alpha:g}, which needs >= {repeats_needed(alpha)} repeats per side "
+             "(with fewer the row is *advisory* and never fails). *detectable*: the slowdown this run would "
+             "catch with 80 % probability, from the spread it saw. Deterministic metrics (same seed, same "
+             "settings) must be identical; with different library versions a change is expected. "
+             "Correctness: runs no longer ok, new divergences, equivalence or SBC pass -> fail.", ""]
     if cmp.warnings:
         level = "Errors (--strict)" if cmp.strict else "Warnings (errors with --strict)"
         lines += [f"### {level}", ""] + [f"- {w}" for w in cmp.warnings] + [""]
@@ -458,12 +516,13 @@ def markdown(cmp: Comparison, factor: float = DEFAULT_FACTOR, alpha: float = DEF
         mine = [r for r in cmp.rows if r.model == model and (show_ok or r.verdict != OK)]
         if not mine:
             continue
-        lines += [f"### {model}", "", "| backend | kind | metric | baseline | new | change | verdict | detail |",
-                  "|---|---|---|---|---|---|---|---|"]
+        lines += [f"### {model}", "",
+                  "| backend | kind | metric | baseline | new | change | detectable | verdict | detail |",
+                  "|---|---|---|---|---|---|---|---|---|"]
         for r in mine:
             who = r.backend + (f" ({r.size})" if r.size else "") + (f" [{r.device}]" if r.device not in ("", "cpu") else "")
-            cells = [who, r.kind, r.metric, r.base, r.new, r.change, _MARK.get(r.verdict, r.verdict),
-                     r.detail.replace("|", "/")]
+            cells = [who, r.kind, r.metric, r.base, r.new, r.change, r.detectable or "-",
+                     _MARK.get(r.verdict, r.verdict), r.detail.replace("|", "/")]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     regs = cmp.regressions
@@ -474,6 +533,9 @@ def markdown(cmp: Comparison, factor: float = DEFAULT_FACTOR, alpha: float = DEF
     elif cmp.strict and cmp.warnings:
         lines.append(f"**Result: no regression, but {len(cmp.warnings)} environment difference(s) (--strict)**")
     else:
-        changed = [r for r in cmp.rows if r.verdict == CHANGED]
-        lines.append("**Result: no regression**" + (f" ({len(changed)} change(s) reported)" if changed else ""))
+        changed = [r for r in cmp.rows if r.verdict in (CHANGED, EXPECTED)]
+        advisory = [r for r in cmp.rows if r.verdict == ADVISORY]
+        extra = [f"{len(changed)} change(s) reported"] if changed else []
+        extra += [f"{len(advisory)} advisory slowdown(s), too few repeats to decide"] if advisory else []
+        lines.append("**Result: no regression**" + (f" ({'; '.join(extra)})" if extra else ""))
     return "\n".join(lines) + "\n"
