@@ -31,6 +31,7 @@ from tqdm import tqdm
 from harness import provenance
 from harness.backends import backend_names, load_module
 from harness.catalogue import get_model, model_names
+from harness.paths import utc_stamp
 from harness.results import RunStore, cell_id, records_frame, write_bytes_atomic
 from harness.settings import SamplerSettings, SettingsError
 from harness.threads import worker_env
@@ -233,7 +234,7 @@ def _kill_group(pid: int) -> None:
 
 
 def default_run_dir(base: Path = Path("results") / "runs") -> Path:
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = utc_stamp()
     return base / stamp
 
 

@@ -9,7 +9,6 @@ The defaults select the quick suite (``harness.compare.quick``).
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ from harness.compare.core import DEFAULT_MIN_SECONDS, compare_runs, markdown
 from harness.compare.junit import write_junit
 from harness.compare.quick import QUICK_SUITE
 from harness.compare.stats import DEFAULT_ALPHA, DEFAULT_FACTOR
+from harness.paths import utc_stamp
 from harness.settings import SettingsError
 
 
@@ -67,7 +67,7 @@ def command(args) -> int:
         raise SettingsError(f"--alpha must lie in (0, 1), got {args.alpha}")
     if args.repeats < 1:
         raise SettingsError(f"--repeats must be a positive integer, got {args.repeats}")
-    out = args.out or Path("results") / "runs" / ("ab-" + dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ"))
+    out = args.out or Path("results") / "runs" / ("ab-" + utc_stamp())
     plan = ABPlan(
         models=[m.strip() for m in args.models.split(",") if m.strip()],
         backends=[b.strip() for b in args.backends.split(",") if b.strip()],

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import HarnessInputError
+from harness.paths import cache_root
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 _REQ = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*(\[[A-Za-z0-9,._\-]+\])?\s*(==|>=|<=|~=|!=|===|<|>)\s*[A-Za-z0-9.*+!_\-]+$")
@@ -61,8 +62,6 @@ class Env:
                 "extra_env": self.extra_env, "requirements": self.requirements, "commit": self.commit}
 
 
-def cache_root() -> Path:
-    return Path(os.environ.get("PPL_HARNESS_CACHE", Path.home() / ".cache" / "ppl-harness"))
 
 
 def parse_requirements(text: str) -> list[str] | None:

@@ -11,7 +11,6 @@ failed or any cell or SBC batch ended ``failed`` or ``crashed`` (so CI notices a
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sys
 import time
@@ -31,6 +30,7 @@ from harness.gpu.parts import (
 )
 from harness.gpu.probe import probe_in_subprocess
 from harness.gpu.summary import write_summary
+from harness.paths import utc_stamp
 from harness.results import write_json_atomic
 from harness.settings import SettingsError
 
@@ -123,7 +123,7 @@ def command(args) -> int:
     cpu_lanes = args.cpu_lanes if args.cpu_lanes is not None else default_cpu_lanes(plan.cores)
     if cpu_lanes < 1:
         raise SettingsError(f"--cpu-lanes must be a positive integer, got {cpu_lanes}")
-    out = args.out or Path("results") / "gpu-check" / dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = args.out or Path("results") / "gpu-check" / utc_stamp()
     out.mkdir(parents=True, exist_ok=True)
     cmd = command_line(args, out)
 

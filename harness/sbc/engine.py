@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime as dt
 import os
 import sys
 import time
@@ -44,8 +43,9 @@ import numpy as np
 import pandas as pd
 
 from harness import provenance
-from harness.backends import backend_names, get_backend, load_module
-from harness.catalogue import get_model, model_names
+from harness.backends import get_backend, load_module
+from harness.catalogue import get_model
+from harness.paths import cache_root, utc_stamp
 from harness.results import write_csv_atomic
 from harness.runner import validate_names
 from harness.sbc import power, stats
@@ -101,7 +101,7 @@ class SBCPlan:
         return out
 
     @classmethod
-    def from_dict(cls, d: dict) -> "SBCPlan":
+    def from_dict(cls, d: dict) -> SBCPlan:
         d = dict(d)
         d["settings"] = SamplerSettings(**d["settings"])
         return cls(**{f.name: d[f.name] for f in dataclasses.fields(cls) if f.name in d})
@@ -143,7 +143,7 @@ def validate(plan: SBCPlan) -> None:
 
 
 def default_run_dir(base: Path = Path("results") / "sbc") -> Path:
-    return base / dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return base / utc_stamp()
 
 
 def _batched(backend: str) -> bool:
@@ -175,7 +175,7 @@ def plan_tasks(plan: SBCPlan, model: str, backend: str, done: set[int], lock_dir
 
 def _lock_dir() -> Path:
     """Locks of backends with SERIAL_FITS, in the harness cache so that concurrent SBC runs share them."""
-    root = Path(os.environ.get("PPL_HARNESS_CACHE", Path.home() / ".cache" / "ppl-harness"))
+    root = cache_root()
     path = root / "locks"
     path.mkdir(parents=True, exist_ok=True)
     return path

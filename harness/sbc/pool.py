@@ -18,7 +18,7 @@ import sys
 import time
 import traceback
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 DEFAULT_TIMEOUT_S = 600.0
 

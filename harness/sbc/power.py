@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats as sps
 
+from harness.paths import cache_root
 from harness.sbc import stats
 
 TARGET_POWER = 0.8
@@ -55,7 +56,7 @@ def power(n: int, kept: int, level: float, delta: float) -> float:
 
 
 def _cache_path() -> Path:
-    root = Path(os.environ.get("PPL_HARNESS_CACHE", Path.home() / ".cache" / "ppl-harness"))
+    root = cache_root()
     return root / "sbc-power.json"
 
 
