@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import importlib
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from types import ModuleType
 
 import models as _models_pkg
-
 from harness.errors import HarnessInputError
 from harness.spec import ModelSpec
 
@@ -30,7 +29,7 @@ class UnknownModelError(HarnessInputError):
     pass
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_model(name: str) -> ModelSpec:
     """The declaration ``models/<name>/model.py:SPEC``; a clear error lists valid names."""
     if name not in model_names():

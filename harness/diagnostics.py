@@ -13,6 +13,10 @@ from functools import lru_cache
 
 import numpy as np
 
+# The diagnostic rules every table, flag, report and recommendation applies (one home):
+RHAT_MAX = 1.01  # max rank-normalised split R-hat of a converged fit (also posteriordb's reference rule)
+ESS_MIN = 100  # min bulk ESS below which a fit is flagged ``low_ess``
+
 
 @lru_cache(maxsize=1)
 def arviz_major() -> int:

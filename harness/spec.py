@@ -18,8 +18,9 @@ Conventions every implementation follows (checked by ``tests/test_equivalence.py
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 

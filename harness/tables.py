@@ -80,10 +80,23 @@ def summarise(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _fmt(value, fmt: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+def fmt(value, spec: str = "{:,.0f}") -> str:
+    """A value for a table: ``spec.format(value)``; "-" for None, NaN or what the spec cannot format;
+    "yes"/"no" for booleans. The one cell formatter of every table the harness prints."""
+    if value is None:
         return "-"
-    return fmt.format(value)
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        try:
+            return spec.format(value)
+        except (TypeError, ValueError):
+            return "-"
+    if math.isnan(number):
+        return "-"
+    return spec.format(value if isinstance(value, (int, np.integer)) else number)
 
 
 def markdown_summary(frame: pd.DataFrame) -> str:
@@ -99,7 +112,7 @@ def markdown_summary(frame: pd.DataFrame) -> str:
     notes = []
     for _, row in table.iterrows():
         model = row["model"] + (f" ({row['size']})" if row["size"] else "")
-        cells = ([model, row["backend"], row["sampler"]] + [_fmt(row[c], f) for c, _, f in SUMMARY_COLUMNS]
+        cells = ([model, row["backend"], row["sampler"]] + [fmt(row[c], f) for c, _, f in SUMMARY_COLUMNS]
                  + [row["accuracy"], row["status"]])
         lines.append("| " + " | ".join(cells) + " |")
         if row["error"]:

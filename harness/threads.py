@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 
-
 GENERIC_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 

@@ -18,10 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from harness.diagnostics import ESS_MIN, RHAT_MAX
 from harness.results import write_json_atomic
-
-RHAT_FLAG = 1.01
-LOW_ESS_FLAG = 100
 
 
 def size_label(spec, size: dict) -> str:
@@ -85,9 +83,9 @@ def _flags(metrics: dict, chains: int) -> str:
     flags = []
     if metrics["divergences"]:
         flags.append("divergences")
-    if chains > 1 and not metrics["rhat_max"] <= RHAT_FLAG:
+    if chains > 1 and not metrics["rhat_max"] <= RHAT_MAX:
         flags.append("rhat")
-    if not metrics["ess_bulk_min"] >= LOW_ESS_FLAG:
+    if not metrics["ess_bulk_min"] >= ESS_MIN:
         flags.append("low_ess")
     return ",".join(flags)
 

@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 
 from harness.catalogue import (
-    MODELS_DIR, UnknownModelError, get_model, implementation, model_names, implementation_files, stan_file,
+    MODELS_DIR,
+    UnknownModelError,
+    get_model,
+    implementation,
+    implementation_files,
+    model_names,
+    stan_file,
 )
 
 MODELS = model_names()

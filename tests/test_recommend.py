@@ -53,7 +53,7 @@ def stored(tmp_path):
 
 
 def _recommend(run, sbc_dir=None, **kwargs):
-    from harness.report.inputs import load_sbc
+    from harness.loaders import load_sbc
 
     frame, eq = load_runs([run])
     return recommend("normal_mean", "cpu", frame, eq, load_sbc(sbc_dir) if sbc_dir else None, **kwargs)
@@ -169,8 +169,8 @@ def test_old_sbc_summaries_get_power_and_unconfirmed_flags(tmp_path):
 
 
 def test_most_replicates_win_not_the_newest_directory(tmp_path):
+    from harness.loaders import load_sbc
     from harness.recommend.core import select_sbc
-    from harness.report.inputs import load_sbc
 
     big = write_sbc(tmp_path / "sbc" / "20260101T000000Z", {"x": "pass"}, sims=200)
     smoke = write_sbc(tmp_path / "sbc" / "20270101T000000Z", {"x": "flagged (not confirmed)"}, sims=4)

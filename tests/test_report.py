@@ -14,7 +14,7 @@ import pandas as pd  # noqa: E402
 
 from harness.backends import unavailable_reason  # noqa: E402
 from harness.cli import main  # noqa: E402
-from harness.report.inputs import load_run  # noqa: E402
+from harness.loaders import load_run  # noqa: E402
 from harness.runner import RunPlan, run  # noqa: E402
 from harness.settings import SamplerSettings  # noqa: E402
 from harness.tables import markdown_summary  # noqa: E402

@@ -34,7 +34,7 @@ from harness.ab.engine import ABPlan, run_ab
 from harness.ab.envs import resolve_env
 from harness.compare.core import REGRESSION, TIMING_METRICS, _with_derived, compare_runs
 from harness.compare.stats import DEFAULT_ALPHA, DEFAULT_FACTOR, timing_test
-from harness.report.inputs import load_run
+from harness.loaders import load_run
 
 SAMPLING = ("sampling_s", "sampling_per_grad", "sample_cpu_s")
 FAKE = "fake_slow=tests.fakes.slow"

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.backends.base import chain_seeds
+from harness.paths import cache_root
 from harness.spec import Data
 
 # XLA flags that ``worker_env`` owns; any others already in XLA_FLAGS are kept
@@ -21,7 +22,7 @@ _THREAD_FLAGS = ("intra_op_parallelism_threads", "xla_cpu_multi_thread_eigen")
 
 def cache_dir() -> Path:
     """``$PPL_HARNESS_CACHE/jax`` (default ``~/.cache/ppl-harness/jax``): JAX's persistent compile cache."""
-    return Path(os.environ.get("PPL_HARNESS_CACHE", Path.home() / ".cache" / "ppl-harness")) / "jax"
+    return cache_root() / "jax"
 
 
 def configure() -> None:
@@ -140,3 +141,61 @@ def peak_device_memory_mb() -> float | None:
     if not stats or "peak_bytes_in_use" not in stats:
         return None
     return float(stats["peak_bytes_in_use"]) / 2**20
+
+
+# ---------------------------------------------------------------- potential (equivalence hook)
+
+
+class NumpyroPotential:
+    """The sampler's potential of the NumPyro model: NumPyro's ``potential_fn`` (minus the log density on
+    the unconstrained scale, with the log-Jacobian), from ``numpyro.infer.util.initialize_model``.
+
+    Layout: the free parameters in ``spec.params`` order, each raveled (C order). ``to_unconstrained``
+    applies the inverse of ``biject_to(site support)`` of each latent site, as NumPyro's samplers do.
+    ``value_and_grad`` is ``jax.value_and_grad(potential_fn)``, jitted, float64.
+    """
+
+    own_transform = True
+
+    def __init__(self, spec, data: Data):
+        configure()
+        import jax
+        from numpyro.distributions.transforms import biject_to
+        from numpyro.infer.util import initialize_model
+
+        from harness.catalogue import implementation
+
+        model = implementation(spec.name, "numpyro").model
+        arrays, static = split_data(data)
+        info = initialize_model(jax.random.PRNGKey(0), model, model_args=({**static, **arrays},))
+        self.names = tuple(p.name for p in spec.params)
+        self.shapes = tuple(p.resolve_shape(data) for p in spec.params)
+        latent = set(info.param_info.z)
+        if latent != set(self.names):
+            raise ValueError(f"NumPyro latent sites {sorted(latent)} differ from the spec's {sorted(self.names)}")
+        trace = info.model_trace
+        self._transforms = {n: biject_to(trace[n]["fn"].support) for n in self.names}
+        self._vg = jax.jit(jax.value_and_grad(info.potential_fn))
+
+    def to_unconstrained(self, point: dict) -> np.ndarray:
+        import jax.numpy as jnp
+
+        parts = [np.ravel(np.asarray(self._transforms[n].inv(jnp.asarray(point[n], dtype=jnp.float64))))
+                 for n in self.names]
+        return np.concatenate(parts).astype(np.float64)
+
+    def value_and_grad(self, u: np.ndarray) -> tuple[float, np.ndarray]:
+        import jax.numpy as jnp
+
+        z, i = {}, 0
+        for n, shape in zip(self.names, self.shapes):
+            k = int(np.prod(shape, dtype=int))
+            z[n] = jnp.asarray(np.asarray(u[i:i + k], dtype=np.float64).reshape(shape))
+            i += k
+        value, grad = self._vg(z)
+        return float(value), np.concatenate([np.ravel(np.asarray(grad[n], dtype=np.float64)) for n in self.names])
+
+
+def numpyro_potential(spec, data: Data) -> NumpyroPotential:
+    """Equivalence hook (see ``harness.equivalence``): the NumPyro family's potential for ``data``."""
+    return NumpyroPotential(spec, data)

@@ -173,3 +173,52 @@ def jax_gradient_fn(spec: ModelSpec, data: Data, point: dict):
         return jax.block_until_ready(grad(position))
 
     return evaluate
+
+
+# ---------------------------------------------------------------- potential (equivalence hook)
+
+
+class PymcPotential:
+    """The sampler's potential of the PyMC model: ``-logp`` of the value variables with Jacobian.
+
+    Layout: the free parameters in ``spec.params`` order, each raveled (C order); ``names``/``shapes``.
+    ``to_unconstrained`` uses PyMC's own transforms (``model.rvs_to_transforms``); ``value_and_grad``
+    is ``model.compile_logp(jacobian=True)`` / ``compile_dlogp(jacobian=True)`` (pytensor).
+    """
+
+    own_transform = True
+
+    def __init__(self, spec: ModelSpec, data: Data):
+        model = build(spec, data)
+        self.model = model
+        self.names = tuple(p.name for p in spec.params)
+        self.shapes = tuple(p.resolve_shape(data) for p in spec.params)
+        rvs = {rv.name: rv for rv in model.free_RVs}
+        extra = sorted(set(rvs) - set(self.names))
+        missing = sorted(set(self.names) - set(rvs))
+        if extra or missing:
+            raise ValueError(f"PyMC free variables differ from the spec: extra {extra}, missing {missing}")
+        self._values = [model.rvs_to_values[rvs[n]] for n in self.names]
+        self._logp = model.compile_logp(jacobian=True)
+        self._dlogp = model.compile_dlogp(vars=[rvs[n] for n in self.names], jacobian=True)
+
+    def to_unconstrained(self, point: dict) -> np.ndarray:
+        u = unconstrained_point(self.model, point)
+        return np.concatenate([np.ravel(u[v.name]) for v in self._values]).astype(np.float64)
+
+    def _split(self, u: np.ndarray) -> dict:
+        out, i = {}, 0
+        for v, shape in zip(self._values, self.shapes):
+            n = int(np.prod(shape, dtype=int))
+            out[v.name] = np.asarray(u[i:i + n], dtype=np.float64).reshape(shape)
+            i += n
+        return out
+
+    def value_and_grad(self, u: np.ndarray) -> tuple[float, np.ndarray]:
+        point = self._split(np.asarray(u, dtype=np.float64))
+        return -float(self._logp(point)), -np.asarray(self._dlogp(point), dtype=np.float64).ravel()
+
+
+def potential(spec: ModelSpec, data: Data) -> PymcPotential:
+    """Equivalence hook (see ``harness.equivalence``): the PyMC family's potential for ``data``."""
+    return PymcPotential(spec, data)

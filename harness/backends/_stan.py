@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import os
 import re
 from pathlib import Path
 
 import numpy as np
 
+from harness.paths import cache_root
 from harness.spec import Data, ModelSpec
 
 FAMILY = "stan"
@@ -26,7 +26,7 @@ _ELAPSED = re.compile(r"Elapsed Time:[\s#]*([0-9.eE+-]+) seconds \(Warm-up\)[\s#
 
 def harness_cache() -> Path:
     """``$PPL_HARNESS_CACHE`` (default ``~/.cache/ppl-harness``)."""
-    return Path(os.environ.get("PPL_HARNESS_CACHE") or Path.home() / ".cache" / "ppl-harness")
+    return cache_root()
 
 
 def cache_dir() -> Path:
@@ -93,3 +93,44 @@ def file_lock(path: Path, exclusive: bool, blocking: bool = True):
             yield True
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# ---------------------------------------------------------------- potential (equivalence hook)
+
+
+def stan_order(spec: ModelSpec, data: Data, native: list[tuple[str, int]]) -> np.ndarray:
+    """Index map from Stan's unconstrained vector to the harness layout (``spec.params`` order, each
+    raveled): ``harness_u = stan_u[index]``. ``native`` is [(name, size)] in the order of the
+    program's parameters block (Stan flattens arrays and vectors in order; matrices would be
+    column-major, which no catalogue parameter is)."""
+    offsets, i = {}, 0
+    for name, size in native:
+        offsets[name] = (i, size)
+        i += size
+    index = []
+    for p in spec.params:
+        shape = p.resolve_shape(data)
+        if len(shape) > 1:
+            raise NotImplementedError(f"{p.name}: Stan's column-major layout of matrices is not mapped")
+        n = int(np.prod(shape, dtype=int))
+        if p.name not in offsets or offsets[p.name][1] != n:
+            raise ValueError(f"Stan parameter {p.name!r} of size {n} not found in the program's {native}")
+        index.extend(range(offsets[p.name][0], offsets[p.name][0] + n))
+    if len(index) != i:
+        raise ValueError(f"the Stan program has parameters that the spec does not declare: {native}")
+    return np.asarray(index, dtype=int)
+
+
+def spec_unconstrain(spec: ModelSpec, point: dict) -> np.ndarray:
+    """Stan's unconstraining transforms (log for ``<lower=0>``, logit-affine for ``<lower=a, upper=b>``)
+    of the supports the spec declares, harness layout. Used where a driver cannot ask the program."""
+    parts = []
+    for p in spec.params:
+        x = np.asarray(point[p.name], dtype=np.float64).ravel()
+        if p.support == "positive":
+            x = np.log(x)
+        elif p.support.startswith("interval("):
+            a, b = (float(v) for v in p.support[len("interval("):-1].split(","))
+            x = np.log(x - a) - np.log(b - x)
+        parts.append(x)
+    return np.concatenate(parts)

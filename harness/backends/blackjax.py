@@ -242,3 +242,5 @@ def gradient_fn(spec: ModelSpec, data: Data, point: dict):
 def prior_draws(spec: ModelSpec, data: Data, n: int, seed: int) -> dict[str, np.ndarray]:
     """``n`` draws {name: (n, *shape)} of the free parameters from the NumPyro model's prior."""
     return numpyro_backend.prior_draws(spec, data, n, seed)
+
+potential = _jax.numpyro_potential  # equivalence hook: the NumPyro family potential (harness.equivalence)

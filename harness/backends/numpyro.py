@@ -276,3 +276,5 @@ def prior_draws(spec: ModelSpec, data: Data, n: int, seed: int) -> dict[str, np.
     names = [p.name for p in spec.params]
     draws = Predictive(model, num_samples=n, return_sites=names)(jax.random.PRNGKey(seed), {**static, **arrays})
     return {k: np.asarray(draws[k], dtype=np.float64) for k in names}
+
+potential = _jax.numpyro_potential  # equivalence hook: the NumPyro family potential (harness.equivalence)

@@ -215,3 +215,5 @@ def gradient_fn(spec: ModelSpec, data: Data, point: dict):
         return fn(x)
 
     return evaluate
+
+potential = _pymc.potential  # equivalence hook: the PyMC family potential (harness.equivalence)

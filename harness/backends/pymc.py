@@ -131,3 +131,5 @@ def sample(compiled: Compiled, data: Data, settings: SamplerSettings, seed: int)
 log_density = _pymc.log_density
 gradient_fn = _pymc.gradient_fn
 prior_draws = _pymc.prior_draws
+
+potential = _pymc.potential  # equivalence hook: the PyMC family potential (harness.equivalence)

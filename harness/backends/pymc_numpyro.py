@@ -125,3 +125,5 @@ def sample(compiled: Compiled, data: Data, settings: SamplerSettings, seed: int)
     fit.extra_compile_s = extra_compile_s
     fit.info = {"sampler": SAMPLER, "recompiled_for_data": extra_compile_s > 0}
     return fit
+
+potential = _pymc.potential  # equivalence hook: the PyMC family potential (harness.equivalence)

@@ -225,3 +225,53 @@ def prior_draws(spec: ModelSpec, data: Data, n: int, seed: int) -> dict[str, np.
     draws = Predictive(model, num_samples=n, return_sites=names)(to_torch(data))
     return {k: draws[k].detach().cpu().numpy().astype(np.float64).reshape((n,) + tuple(
         p.resolve_shape(data))) for p in spec.params for k in [p.name]}
+
+
+class PyroPotential:
+    """The sampler's potential of the Pyro model (equivalence hook, see ``harness.equivalence``).
+
+    ``pyro.infer.mcmc.util.initialize_model`` gives the potential NUTS evaluates (minus the log density
+    on the unconstrained scale, with the log-Jacobian; evaluated eagerly here, the JIT traces the same
+    function) and the transforms (constrained -> unconstrained) of every latent site. Layout: the free
+    parameters in ``spec.params`` order, each raveled; gradients by ``torch.autograd``, float64.
+    """
+
+    own_transform = True
+
+    def __init__(self, spec: ModelSpec, data: Data):
+        import torch
+        from pyro.infer.mcmc.util import initialize_model
+
+        torch.set_default_dtype(torch.float64)
+        model = implementation(spec.name, FAMILY).model
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            init, self._potential, self._transforms, _ = initialize_model(model, model_args=(to_torch(data),))
+        self.names = tuple(p.name for p in spec.params)
+        self.shapes = tuple(p.resolve_shape(data) for p in spec.params)
+        if set(init) != set(self.names):
+            raise ValueError(f"Pyro latent sites {sorted(init)} differ from the spec's {sorted(self.names)}")
+
+    def to_unconstrained(self, point: dict) -> np.ndarray:
+        import torch
+
+        with torch.no_grad():
+            parts = [self._transforms[n](torch.as_tensor(np.asarray(point[n], dtype=np.float64))) for n in self.names]
+        return np.concatenate([np.ravel(p.cpu().numpy()) for p in parts]).astype(np.float64)
+
+    def value_and_grad(self, u: np.ndarray) -> tuple[float, np.ndarray]:
+        import torch
+
+        z, i = {}, 0
+        for n, shape in zip(self.names, self.shapes):
+            k = int(np.prod(shape, dtype=int))
+            z[n] = torch.tensor(np.asarray(u[i:i + k], dtype=np.float64).reshape(shape), requires_grad=True)
+            i += k
+        value = self._potential(z)
+        grads = torch.autograd.grad(value, [z[n] for n in self.names])
+        return float(value.detach()), np.concatenate([np.ravel(g.detach().cpu().numpy()) for g in grads])
+
+
+def potential(spec: ModelSpec, data: Data) -> PyroPotential:
+    """Equivalence hook (see ``harness.equivalence``): the Pyro model's potential for ``data``."""
+    return PyroPotential(spec, data)

@@ -321,3 +321,42 @@ def gradient_fn(spec: ModelSpec, data: Data, point: dict):
         return model.grad_log_prob(u)
 
     return evaluate
+
+
+class StanPotential:
+    """The sampler's potential of the Stan program through httpstan (equivalence hook).
+
+    ``model.unconstrain_pars`` (the program's own transforms), ``model.log_prob(u,
+    adjust_transform=True)`` and ``model.grad_log_prob(u)`` (with the Jacobian, like NUTS), negated.
+    Stan drops constants of ``~`` statements; the comparisons in ``harness.equivalence`` cancel them.
+    """
+
+    own_transform = True
+
+    def __init__(self, spec: ModelSpec, data: Data):
+        self.model = _model_for(spec, data)
+        self.names = tuple(p.name for p in spec.params)
+        self.shapes = tuple(p.resolve_shape(data) for p in spec.params)
+        native, wanted = [], set(self.names)
+        for name, dims in zip(self.model.param_names, self.model.dims):
+            if not wanted:
+                break
+            native.append((name, int(np.prod(dims, dtype=int))))
+            wanted.discard(name)
+        self.index = _stan.stan_order(spec, data, native)
+
+    def to_unconstrained(self, point: dict) -> np.ndarray:
+        u = np.asarray(self.model.unconstrain_pars(to_stan_point({n: point[n] for n in self.names})), dtype=np.float64)
+        return u[self.index]
+
+    def value_and_grad(self, u: np.ndarray) -> tuple[float, np.ndarray]:
+        stan_u = np.empty(len(self.index))
+        stan_u[self.index] = u
+        lp = self.model.log_prob(stan_u.tolist(), adjust_transform=True)
+        grad = np.asarray(self.model.grad_log_prob(stan_u.tolist()), dtype=np.float64)
+        return -float(lp), -grad[self.index]
+
+
+def potential(spec: ModelSpec, data: Data) -> StanPotential:
+    """Equivalence hook (see ``harness.equivalence``): Stan's potential for ``data``, via httpstan."""
+    return StanPotential(spec, data)

@@ -256,3 +256,80 @@ def log_density(spec: ModelSpec, data: Data, points: list[dict]) -> np.ndarray:
             float(model.log_prob(to_stan_point(p), data=stan_data, jacobian=False, sig_figs=SIG_FIGS)["lp__"].iloc[0])
             for p in points
         ])
+
+
+class CmdStanPotential:
+    """The sampler's potential of the CmdStan executable (equivalence hook).
+
+    The executable's ``log_prob`` method at unconstrained points (``unconstrained_params``, every point
+    one process per point, ``jacobian=1``, ``sig_figs=18``) gives Stan's log density with the
+    Jacobian and its gradient; negated. CmdStan has no "unconstrain" method, so ``to_unconstrained`` is
+    Stan's transform of the supports the spec declares (``own_transform = False``); a program whose
+    bounds differ is still caught, as its potential at the shared point differs.
+    """
+
+    own_transform = False
+
+    def __init__(self, spec: ModelSpec, data: Data):
+        self.spec, self.data = spec, data
+        self.cmdstan = _require_cmdstan()
+        self.model, _, _ = _model(spec, self.cmdstan)
+        self.names = tuple(p.name for p in spec.params)
+        self.shapes = tuple(p.resolve_shape(data) for p in spec.params)
+        self.index = self._layout()
+
+    def to_unconstrained(self, point: dict) -> np.ndarray:
+        return _stan.spec_unconstrain(self.spec, point)
+
+    def _run(self, stan_us: np.ndarray):  # one point
+        """CmdStan's ``log_prob`` at one unconstrained point ``stan_u`` (Stan's order): the output table."""
+        import json
+        import subprocess
+
+        import pandas as pd
+
+        work = Path(tempfile.mkdtemp(prefix="log-prob-"))
+        try:
+            (work / "data.json").write_text(json.dumps(to_stan_data(self.spec, self.data)))
+            (work / "u.json").write_text(json.dumps({"params_r": np.ravel(stan_us).tolist()}))
+            cmd = [str(self.model.exe_file), "log_prob", f"unconstrained_params={work / 'u.json'}", "jacobian=1",
+                   "data", f"file={work / 'data.json'}", "output", f"file={work / 'out.csv'}", f"sig_figs={SIG_FIGS}"]
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            if proc.returncode:
+                raise RuntimeError(f"CmdStan log_prob failed: {(proc.stderr or proc.stdout)[-1000:]}")
+            return pd.read_csv(work / "out.csv", comment="#")
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def _layout(self) -> np.ndarray:
+        """Stan's parameter order, read from the gradient columns (``g_mu``, ``g_theta.1``, ...) of one call."""
+        d = sum(int(np.prod(s, dtype=int)) for s in self.shapes)
+        native: list[tuple[str, int]] = []
+        for c in (c for c in self._run(np.zeros(d)).columns if c.startswith("g_")):
+            name = c[2:].split(".")[0]
+            if native and native[-1][0] == name:
+                native[-1] = (name, native[-1][1] + 1)
+            else:
+                native.append((name, 1))
+        return _stan.stan_order(self.spec, self.data, native)
+
+    def value_and_grad_batch(self, us: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(values (n,), gradients (n, d)) at the rows of ``us`` (harness layout)."""
+        import pandas as pd
+
+        us = np.atleast_2d(np.asarray(us, dtype=np.float64))
+        stan_us = np.empty_like(us)
+        stan_us[:, self.index] = us
+        # one process per point: CmdStan 2.35 misreads a JSON list of several ``params_r`` vectors
+        table = pd.concat([self._run(row) for row in stan_us], ignore_index=True)
+        grads = table[[c for c in table.columns if c.startswith("g_")]].to_numpy(dtype=np.float64)
+        return -table["lp__"].to_numpy(dtype=np.float64), -grads[:, self.index]
+
+    def value_and_grad(self, u: np.ndarray) -> tuple[float, np.ndarray]:
+        values, grads = self.value_and_grad_batch(np.asarray(u)[None, :])
+        return float(values[0]), grads[0]
+
+
+def potential(spec: ModelSpec, data: Data) -> CmdStanPotential:
+    """Equivalence hook (see ``harness.equivalence``): CmdStan's potential for ``data``."""
+    return CmdStanPotential(spec, data)

@@ -15,7 +15,7 @@ from pathlib import Path
 from harness.compare.core import DEFAULT_MIN_SECONDS, compare_runs, markdown
 from harness.compare.junit import write_junit
 from harness.compare.stats import DEFAULT_ALPHA, DEFAULT_FACTOR
-from harness.report.inputs import load_sbc, sbc_in_run
+from harness.loaders import load_sbc, sbc_in_run
 from harness.settings import SettingsError
 
 

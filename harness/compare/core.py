@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from harness.compare.stats import DEFAULT_ALPHA, DEFAULT_FACTOR, decisive, repeats_needed, timing_test
-from harness.report.inputs import first_line, load_equivalence, load_run
+from harness.loaders import first_line, load_equivalence, load_run
 
 # (column, higher is better, unit)
 TIMING_METRICS = [

@@ -20,6 +20,7 @@ import pandas as pd
 from harness.gpu.plan import SBC_GOAL_PER_MIN
 from harness.results import RunStore, write_csv_atomic
 from harness.runner import parse_size
+from harness.tables import fmt
 
 CROSSOVER_COLUMNS = ["model", "N", "backend", "device", "status", "chains", "warmup", "draws", "compile_s", "warmup_s",
                      "sampling_s", "time_to_result_s", "ess_bulk_min", "ess_per_s", "rhat_max", "divergences",
@@ -167,16 +168,7 @@ DECLARATION_TEXT = {
 
 
 def _fmt(value, spec: str = "{:.2f}") -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float) and math.isnan(value):
-        return "-"
-    try:
-        return spec.format(value)
-    except (ValueError, TypeError):
-        return str(value)
+    return fmt(value, spec)
 
 
 def md_table(frame: pd.DataFrame, columns: list[tuple[str, str, str]]) -> str:

@@ -42,11 +42,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from harness.report.figures import backend_order
-from harness.report.inputs import (
+from harness.loaders import (
     ESS_MIN,
     RESULTS_ROOT,
     RHAT_MAX,
+    backend_order,
     equivalence_verdicts,
     first_line,
     load_equivalence,

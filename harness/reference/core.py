@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from harness import diagnostics
+from harness.diagnostics import RHAT_MAX
 from harness.reference.accuracy import (
     DRAWS_FILE,
     PROVENANCE_FILE,
@@ -48,7 +49,6 @@ WARMUP = 1000
 DRAWS = 2000
 MAX_DRAWS = 20_000
 THINNED = 10_000
-RHAT_MAX = 1.01
 EBFMI_MIN = 0.2
 CHECK_CHAINS, CHECK_DRAWS = 4, 2500
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from harness.report.inputs import SBC_ROOT, load_sbc_many, sbc_dirs, sbc_in_run
+from harness.loaders import SBC_ROOT, load_sbc_many, sbc_dirs, sbc_in_run
 from harness.report.render import ReportInputs, write_report
 
 

@@ -13,7 +13,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from harness.backends import REGISTRY  # noqa: E402
+from harness.backends import REGISTRY
+from harness.loaders import backend_order  # noqa: E402
 
 PHASES = [  # (column, label, colour)
     ("compile_s", "compile", "#8c6bb1"),
@@ -23,11 +24,6 @@ PHASES = [  # (column, label, colour)
 ]
 
 _PALETTE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
-
-
-def backend_order(names) -> list[str]:
-    known = [b for b in REGISTRY if b in set(names)]
-    return known + sorted(set(names) - set(known))
 
 
 def backend_colour(name: str) -> str:

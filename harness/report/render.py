@@ -17,11 +17,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.report import figures
-from harness.report.inputs import (
-    diagnostics_problems, equivalence_verdicts, first_line, load_equivalence, load_run, median, sbc_figure,
+from harness.diagnostics import RHAT_MAX
+from harness.loaders import (
+    diagnostics_problems,
+    equivalence_verdicts,
+    first_line,
+    load_equivalence,
+    load_run,
+    median,
+    sbc_figure,
     sbc_verdicts,
 )
+from harness.report import figures
+from harness.tables import fmt as _fmt
 from harness.tables import markdown_summary
 
 
@@ -44,14 +52,6 @@ class ReportInputs:
 
 
 # ---------------------------------------------------------------- facts shared by HTML and Markdown
-
-
-def _fmt(value, spec: str = "{:,.0f}") -> str:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return "-"
-    return "-" if math.isnan(v) else spec.format(v)
 
 
 def _size_label(size: str) -> str:
@@ -278,7 +278,7 @@ def _model_table(model: str, rows: pd.DataFrame, inputs: ReportInputs) -> str:
             f'<td>{_fmt(g["warmup_s"], "{:.3f}")}</td>',
             f'<td>{_fmt(g["sampling_s"], "{:.3f}")}</td>',
             f'<td class="{"fail" if (g["divergences"] or 0) > 0 else ""}">{_fmt(g["divergences"])}</td>',
-            f'<td class="{"warn" if rhat > 1.01 else ""}">{_fmt(rhat, "{:.3f}")}</td>',
+            f'<td class="{"warn" if rhat > RHAT_MAX else ""}">{_fmt(rhat, "{:.3f}")}</td>',
             f'<td class="{_status_class(eq_v[0])}" title="{_e(eq_v[1])}">{_e(eq_v[0])}</td>',
             f'<td class="{_status_class(sbc_v) if sbc_v != "none" else ""}">{_e(sbc_v)}</td>',
             f'<td class="l {_status_class(g["status"])}">{_e(g["status"])}</td>',

@@ -5,7 +5,15 @@ existing library would; every suite must pick it up with no edit anywhere else.
 """
 
 from harness.backends.numpyro import (  # noqa: F401
-    DEVICES, FAMILY, REQUIRES, compile, gpu_available, gradient_fn, log_density, prior_draws, sample,
+    DEVICES,
+    FAMILY,
+    REQUIRES,
+    compile,
+    gpu_available,
+    gradient_fn,
+    log_density,
+    prior_draws,
+    sample,
     versions,
 )
 

@@ -27,8 +27,7 @@ SBC_COLUMNS = ("model", "backend", "verdict")
 REFERENCE = "reference"  # harness.equivalence.REFERENCE, the scipy reference density
 
 # "clean diagnostics" thresholds (the same as the worker's flags)
-RHAT_MAX = 1.01
-ESS_MIN = 100
+from harness.diagnostics import ESS_MIN, RHAT_MAX  # noqa: E402,F401 (re-exported for report and recommend)
 
 
 def _read_csv(path: Path, required: tuple[str, ...], what: str) -> pd.DataFrame:
@@ -166,6 +165,14 @@ def sbc_verdicts(table: pd.DataFrame | None) -> dict[tuple[str, str], pd.Series]
 
 
 # ---------------------------------------------------------------- small helpers
+
+
+def backend_order(names) -> list[str]:
+    """Backend names in registry order (the order of every table and figure), unknown names last."""
+    from harness.backends import REGISTRY
+
+    known = [b for b in REGISTRY if b in set(names)]
+    return known + sorted(set(names) - set(known))
 
 
 def first_line(text, width: int = 160) -> str:
