@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from harness.settings import SettingsError
+from harness.tables import markdown_table
 
 
 def configure(parser) -> None:
@@ -35,6 +36,7 @@ def configure(parser) -> None:
     parser.add_argument("--score", type=Path, metavar="RUN",
                         help="instead of making references: give the ok cells of a stored run made with "
                              "--save-draws their accuracy verdicts (cells that have none)")
+    parser.add_argument("--rescore", action="store_true", help="with --score: every ok cell, even one already scored")
 
 
 def command(args) -> int:
@@ -43,7 +45,7 @@ def command(args) -> int:
     if args.score:
         from harness.reference.accuracy import score_run
 
-        print(f"{score_run(args.score, args.out)} cells scored in {args.score}")
+        print(f"{score_run(args.score, args.out, force=args.rescore)} cells scored in {args.score}")
         return 0
 
     os.environ.update(worker_env(args.cores, "cpu"))  # before any PPL is imported
@@ -83,8 +85,7 @@ def command(args) -> int:
 
 
 def markdown(refs) -> str:
-    lines = ["| model | size | backend | draws/chain | min bulk ESS | max R-hat | divergences | E-BFMI min "
-             "| check | status |", "|" + "---|" * 10]
+    rows = []
     for r in refs:
         f = r.facts
         b = f.get("ebfmi")
@@ -92,7 +93,8 @@ def markdown(refs) -> str:
         c = f.get("check") or {}
         check = (f"{c.get('backend')}: {c.get('accuracy')} (worst {c.get('accuracy_worst')}, "
                  f"z {c.get('accuracy_z', float('nan')):.2f})") if c else "-"
-        lines.append(f"| {r.model} | {r.size or '-'} | {r.backend} | {f['settings']['draws']} | {f['ess_bulk_min']:.0f} "
-                     f"| {f['rhat_max']:.4f} | {f['divergences']} | {bfmi} | {check} "
-                     f"| {'valid' if r.valid else 'REASON.md: ' + '; '.join(r.problems)} |")
-    return "\n".join(lines)
+        rows.append([r.model, r.size or "-", r.backend, f["settings"]["draws"], f"{f['ess_bulk_min']:.0f}",
+                     f"{f['rhat_max']:.4f}", f["divergences"], bfmi, check,
+                     "valid" if r.valid else "REASON.md: " + "; ".join(r.problems)])
+    return markdown_table(rows, ["model", "size", "backend", "draws/chain", "min bulk ESS", "max R-hat", "divergences",
+                                 "E-BFMI min", "check", "status"])
