@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 # the harness's own stack; each backend module adds its libraries (its PACKAGES)
-CORE_PACKAGES = ("ppl-harness", "numpy", "scipy", "pandas", "pyarrow", "xarray", "arviz", "arviz-base", "arviz-stats")
+CORE_PACKAGES = ("ppl-harness", "numpy", "scipy", "pandas", "pyarrow", "xarray", "arviz", "arviz-base", "arviz-stats",
+                 "dask", "distributed", "h5netcdf")
 
 
 def package_versions() -> dict[str, str]:
