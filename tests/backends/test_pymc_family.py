@@ -51,7 +51,11 @@ def test_phase_clock_marks_each_chain():
 
 @pytest.mark.parametrize("name", list(MODULES))
 def test_phase_split_on_a_real_run(name):
-    """Warm-up and sampling are both timed, and 10x the draws takes longer to sample (not to warm up)."""
+    """Warm-up and sampling are both timed, compile stays out of them, and the record names the sampler.
+
+    No timing comparison here (speed belongs in benchmarks): that each phase's clock covers its own
+    program is checked deterministically by injecting sleeps (tests/backends/test_jax_family.py).
+    """
     backend = module_or_skip(name)
     spec = get_model("eight_schools_noncentered")
     data = spec.data()
@@ -65,7 +69,7 @@ def test_phase_split_on_a_real_run(name):
         if name != "pymc":  # pm.sample compiles inside the call; the others have compiled already
             assert fit.extra_compile_s == 0.0
         assert fit.info["sampler"] in ("pymc", "nutpie", "numpyro-nuts", "blackjax-nuts")
-    assert fits[1000].sampling_s > fits[100].sampling_s
+    assert fits[1000].n_steps.shape == (2, 1000) and fits[100].n_steps.shape == (2, 100)
 
 
 def test_pymc_names_its_sampler():
