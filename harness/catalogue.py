@@ -13,13 +13,6 @@ from harness.spec import ModelSpec
 
 MODELS_DIR = Path(_models_pkg.__file__).resolve().parent
 
-def implementation_files() -> dict[str, str]:
-    """{family: file} every model folder must hold, as the registered backends declare (MODEL_FILE)."""
-    from harness.backends import families
-
-    return families()
-
-
 def model_names() -> list[str]:
     """Every catalogue model, sorted."""
     return sorted(p.name for p in MODELS_DIR.iterdir() if (p / "model.py").is_file())

@@ -302,7 +302,8 @@ def _finite_outside(module, spec, data, outside: list[tuple[str, dict]]) -> list
 
 def support_points(spec, data, base: dict) -> tuple[list[tuple[str, dict]], list[tuple[str, dict]]]:
     """([(label, point just outside)], [(label, point just inside)]) for every bounded parameter."""
-    outside, inside = [], []
+    outside: list[tuple[str, dict]] = []
+    inside: list[tuple[str, dict]] = []
     for name, shape, support in layout(spec, data):
         a, b = bounds(support)
         if not (np.isfinite(a) or np.isfinite(b)):
@@ -416,9 +417,9 @@ def potential_rows(spec, data, backends: list[str], points: list[dict], size: st
         diff, tol, ok = compare_differences(ref_v, values)
         rows.append(_row("potential", REFERENCE, name, diff, tol, ok, "" if ok else _which(ref_v, values, spec, data), size))
         fd_diff, fd_tol = [], []
-        for (g_fd, err, _), g in zip(fds, (grads[0], grads[-1])):
+        for (g_fd, fd_err, _), g in zip(fds, (grads[0], grads[-1])):
             fd_diff.append(np.abs(g - g_fd))
-            fd_tol.append(FD_RTOL * (1 + np.abs(g_fd)) + err)
+            fd_tol.append(FD_RTOL * (1 + np.abs(g_fd)) + fd_err)
         diff, tol, ok = _worst(np.concatenate(fd_diff), np.concatenate(fd_tol))
         rows.append(_row("fd_gradient", REFERENCE, name, diff, tol, ok,
                          "" if ok else "gradient differs from finite differences of the reference potential", size))
@@ -476,9 +477,9 @@ def summarise(long: pd.DataFrame) -> pd.DataFrame:
         bad = group[group["status"] != "pass"]
         pick = bad if not bad.empty else group
         ratio = (pick["max_abs_diff"] / pick["tolerance"]).fillna(np.inf)
-        worst = pick.loc[ratio.idxmax()] if len(pick) else None
+        worst = pick.iloc[int(np.argmax(ratio.to_numpy()))]  # the first worst row (a group is never empty)
         status = "pass" if bad.empty else ("error" if (bad["status"] == "error").all() else "fail")
-        errors = [f"{r.check} at {r.size}: {r.error or f'max |diff| {r.max_abs_diff:.3g} > {r.tolerance:.3g}'}"
+        errors = [f"{r.check!s} at {r.size!s}: {r.error or f'max |diff| {r.max_abs_diff:.3g} > {r.tolerance:.3g}'!s}"
                   for r in bad.itertuples()]
         rows.append({"model": model, "a": a, "b": b, "status": status,
                      "check": ",".join(dict.fromkeys(bad["check"])),

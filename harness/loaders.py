@@ -91,7 +91,8 @@ def equivalence_verdicts(table: pd.DataFrame | None) -> dict[tuple[str, str], tu
     out: dict[tuple[str, str], tuple[str, str]] = {}
     if table is None or table.empty:
         return out
-    for model, group in table.groupby("model", sort=False):
+    for key, group in table.groupby("model", sort=False):
+        model = str(key)
         names = sorted((set(group["a"]) | set(group["b"])) - {REFERENCE})
         for name in names:
             pair = ((group["a"] == name) & (group["b"] == REFERENCE)) | ((group["b"] == name) & (group["a"] == REFERENCE))

@@ -32,7 +32,7 @@ from harness import provenance
 from harness.backends import backend_names, load_module
 from harness.catalogue import get_model, model_names
 from harness.paths import utc_stamp
-from harness.results import RunStore, cell_id, records_frame, write_bytes_atomic
+from harness.results import RunStore, cell_id, write_bytes_atomic
 from harness.settings import SamplerSettings, SettingsError
 from harness.threads import worker_env
 
@@ -412,8 +412,3 @@ def run_equivalence(plan: RunPlan, out_dir: Path) -> None:
             log.write(f"\nequivalence check timed out after {plan.timeout_s:.0f} s\n")
         if partial.exists():
             os.replace(partial, final)
-
-
-def summary(run_dir: Path):
-    """The run's tidy table (all records)."""
-    return records_frame(RunStore(run_dir).records())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -61,14 +62,15 @@ def summarise(frame: pd.DataFrame) -> pd.DataFrame:
     frame["size"] = frame["size"].fillna("")
     order = {name: i for i, name in enumerate(REGISTRY)}
     frame["_backend_order"] = frame["backend"].map(lambda b: order.get(b, len(order)))
-    frame["_data_size"] = pd.to_numeric(frame.get("data_size"), errors="coerce")
+    frame["_data_size"] = (pd.to_numeric(frame["data_size"], errors="coerce") if "data_size" in frame
+                           else math.nan)
     frame = frame.sort_values(["model", "_data_size", "_backend_order"], kind="stable", na_position="first")
     rows = []
     for key, group in frame.groupby(keys, sort=False, dropna=False):
         ok = group[group["status"] == "ok"]
         row = dict(zip(keys, key))
         row["repeats"] = len(group)
-        samplers = ok["sampler"].dropna().astype(str).unique() if "sampler" in ok else []
+        samplers: list[str] = list(ok["sampler"].dropna().astype(str).unique()) if "sampler" in ok else []
         row["sampler"] = ", ".join(samplers) or "-"
         for col, _, _ in SUMMARY_COLUMNS:
             values = pd.to_numeric(ok[col], errors="coerce") if col in ok else pd.Series(dtype=float)
@@ -80,15 +82,15 @@ def summarise(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def fmt(value, spec: str = "{:,.0f}") -> str:
-    """A value for a table: ``spec.format(value)``; "-" for None, NaN or what the spec cannot format;
-    "yes"/"no" for booleans. The one cell formatter of every table the harness prints."""
-    if value is None:
+def fmt(value: object, spec: str = "{:,.0f}") -> str:
+    """A value for a table: ``spec.format(value)``; "-" for None, NaN, pandas' NA or what the spec cannot
+    format; "yes"/"no" for booleans. The one cell formatter of every table the harness prints."""
+    if value is None or value is pd.NA or value is pd.NaT:
         return "-"
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
     try:
-        number = float(value)
+        number = float(value)  # type: ignore[arg-type]  # anything float() takes; the rest is handled below
     except (TypeError, ValueError):
         try:
             return spec.format(value)
@@ -99,6 +101,36 @@ def fmt(value, spec: str = "{:,.0f}") -> str:
     return spec.format(value if isinstance(value, (int, np.integer)) else number)
 
 
+def markdown_table(rows: Iterable[Sequence[object]] | pd.DataFrame, headers: Sequence[str] | None = None) -> str:
+    """A pipe table (``pandas.DataFrame.to_markdown``) of cells the caller has already formatted.
+
+    ``rows``: a DataFrame (its columns are the headers) or rows of cells with ``headers``. Cells are
+    written as given (no number parsing); a "|" inside a cell is replaced by "/" so that it cannot
+    split the row.
+    """
+    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows), columns=list(headers or []))
+    frame = frame.map(lambda v: str(v).replace("|", "/"))
+    return frame.to_markdown(index=False, tablefmt="pipe", disable_numparse=True)
+
+
+SUMMARY_HEADERS = ["model", "backend", "sampler"] + [h for _, h, _ in SUMMARY_COLUMNS] + ["accuracy", "status"]
+
+
+def summary_table(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The benchmark table as display text: one row per model x backend (x size), columns
+    ``SUMMARY_HEADERS``, plus one note per row that is not ok (its first error). The Markdown
+    (``markdown_summary``) and the HTML report are both made from it."""
+    table = summarise(frame)
+    rows, notes = [], []
+    for _, row in table.iterrows():
+        model = row["model"] + (f" ({row['size']})" if row["size"] else "")
+        rows.append([model, row["backend"], row["sampler"]] + [fmt(row[c], f) for c, _, f in SUMMARY_COLUMNS]
+                    + [row["accuracy"], row["status"]])
+        if row["error"]:
+            notes.append(f"{model} / {row['backend']}: {row['error']}")
+    return pd.DataFrame(rows, columns=SUMMARY_HEADERS), notes
+
+
 def markdown_summary(frame: pd.DataFrame) -> str:
     """The benchmark table: one row per model x backend (x size), medians over repeats.
 
@@ -106,18 +138,8 @@ def markdown_summary(frame: pd.DataFrame) -> str:
     (``harness.reference.accuracy``), the worst over repeats ("FAIL 1/3" when mixed); "-" when the
     records carry none.
     """
-    table = summarise(frame)
-    headers = ["model", "backend", "sampler"] + [h for _, h, _ in SUMMARY_COLUMNS] + ["accuracy", "status"]
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    notes = []
-    for _, row in table.iterrows():
-        model = row["model"] + (f" ({row['size']})" if row["size"] else "")
-        cells = ([model, row["backend"], row["sampler"]] + [fmt(row[c], f) for c, _, f in SUMMARY_COLUMNS]
-                 + [row["accuracy"], row["status"]])
-        lines.append("| " + " | ".join(cells) + " |")
-        if row["error"]:
-            notes.append(f"- {model} / {row['backend']}: {row['error']}")
-    out = "\n".join(lines)
+    table, notes = summary_table(frame)
+    out = markdown_table(table)
     if notes:
-        out += "\n\nNot ok:\n" + "\n".join(notes)
+        out += "\n\nNot ok:\n" + "\n".join(f"- {n}" for n in notes)
     return out

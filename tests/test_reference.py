@@ -17,6 +17,7 @@ from harness.cli import main
 from harness.reference import accuracy as acc
 from harness.reference import core
 from tests.fakes import exact
+from tests.helpers import has_row
 
 
 def _exact_draws(rng, data, chains=4, draws=1000, shift_sd=0.0):
@@ -48,8 +49,8 @@ def test_reference_files_and_provenance(reference):
     row = summary.iloc[0]
     assert abs(row["mean"] - mean) < 4 * row["mcse_mean"] and row["sd"] == pytest.approx(sd, rel=0.03)
     assert row["mcse_mean"] == pytest.approx(sd / np.sqrt(20_000), rel=0.15)  # iid: ESS = all draws
-    draws = core.load_draws("normal_mean", root)
-    assert draws["mu"].shape == (5000,)
+    with np.load(folder / core.DRAWS_FILE) as draws:
+        assert draws["mu"].shape == (5000,) and draws["mu"].dtype == np.float64
     prov = json.loads((folder / "provenance.json").read_text())
     assert prov["size"] == "K=1000" and prov["backend"] == "fake_exact" and prov["valid"]
     assert prov["settings"]["chains"] == 10 and prov["divergences"] == 0 and prov["rhat_max"] < 1.01
@@ -127,7 +128,7 @@ def test_reference_command(tmp_path, monkeypatch, capsys):
     assert main(["reference", "--models", "normal_mean", "--backend", "fake_exact", "--check-backend", "none",
                  "--draws", "500", "--thinned", "2000", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "| normal_mean | K=1000 | fake_exact |" in out and "valid" in out
+    assert has_row(out, "normal_mean", "K=1000", "fake_exact") and "valid" in out
     assert (tmp_path / "normal_mean" / "draws.npz").is_file()
 
 

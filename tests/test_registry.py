@@ -33,14 +33,14 @@ def test_a_plugin_backend_joins_runs_provenance_sbc_and_thread_caps():
     probe = """
 import json
 from harness.backends import default_backends
-from harness.catalogue import implementation_files
+from harness.backends import families
 from harness.provenance import CORE_PACKAGES
 from harness.backends import packages
-from harness.sbc.engine import default_sims
+from harness.sbc.plan import default_sims
 from harness.threads import worker_env
 print(json.dumps({
     "default": default_backends(), "packages": packages(), "sims": default_sims(["plugin_numpyro"]),
-    "env": worker_env(3, "cpu", {}).get("PLUGIN_THREADS"), "files": implementation_files(),
+    "env": worker_env(3, "cpu", {}).get("PLUGIN_THREADS"), "files": families(),
 }))
 """
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT,

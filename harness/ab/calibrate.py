@@ -35,6 +35,7 @@ from harness.ab.envs import resolve_env
 from harness.compare.core import REGRESSION, TIMING_METRICS, _with_derived, compare_runs
 from harness.compare.stats import DEFAULT_ALPHA, DEFAULT_FACTOR, timing_test
 from harness.loaders import load_run
+from harness.tables import markdown_table
 
 SAMPLING = ("sampling_s", "sampling_per_grad", "sample_cpu_s")
 FAKE = "fake_slow=tests.fakes.slow"
@@ -135,12 +136,14 @@ def report(results: dict, args) -> str:
              f"{sum(r['cells_caught'] for r in inj)} of {sum(r['cells'] for r in inj)}; runs failed: "
              f"{sum(r['failed'] for r in inj)} of {len(inj)}", "",
              f"Resampled ({args.resamples} pseudo-runs of {args.repeats} vs {args.repeats} per cell from the pooled "
-             "repeats):", "", "| metric | A/A flagged (false alarms) | injected flagged (detection) |", "|---|---|---|"]
+             "repeats):", ""]
+    rows = []
     for metric, _, _ in TIMING_METRICS:
         a, b = results["aa_resampled"].get(metric), results["injected_resampled"].get(metric)
         if a or b:
             fmt = lambda x: f"{x['rate']:.1%} ({x['flagged']}/{x['trials']})" if x else "-"  # noqa: E731
-            lines.append(f"| {metric} | {fmt(a)} | {fmt(b)} |")
+            rows.append([metric, fmt(a), fmt(b)])
+    lines.append(markdown_table(rows, ["metric", "A/A flagged (false alarms)", "injected flagged (detection)"]))
     return "\n".join(lines) + "\n"
 
 

@@ -107,7 +107,7 @@ def stan_order(spec: ModelSpec, data: Data, native: list[tuple[str, int]]) -> np
     for name, size in native:
         offsets[name] = (i, size)
         i += size
-    index = []
+    index: list[int] = []
     for p in spec.params:
         shape = p.resolve_shape(data)
         if len(shape) > 1:

@@ -101,11 +101,6 @@ def stack_chains(per_chain: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray
     return {k: np.stack([np.asarray(c[k], dtype=np.float64) for c in per_chain]) for k in per_chain[0]}
 
 
-def reshape_draws(values: np.ndarray, chains: int, draws: int, shape: tuple[int, ...]) -> np.ndarray:
-    """Flat ``(chain*draw, *shape)`` chain-major draws -> ``(chain, draw, *shape)``."""
-    return np.asarray(values, dtype=np.float64).reshape((chains, draws) + tuple(shape))
-
-
 class Backend(Protocol):
     """The contract above as a type: every backend module satisfies it (mypy checks each registered
     module in ``harness/backends/_typing.py``; ``nox -s lint``). Optional hooks are looked up with

@@ -38,12 +38,14 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
 
 from harness.compare.stats import DEFAULT_ALPHA, DEFAULT_FACTOR, decisive, repeats_needed, timing_test
 from harness.loaders import first_line, load_equivalence, load_run
+from harness.tables import markdown_table
 
 # (column, higher is better, unit)
 TIMING_METRICS = [
@@ -68,6 +70,7 @@ ADVISORY = "worse (advisory)"      # past the factor, but too few repeats for th
 EXPECTED = "changed (expected)"    # a deterministic metric changed and the library versions differ
 
 KEY = ["model", "size", "backend", "device"]
+CellKey = tuple[str, str, str, str]  # a cell: (model, size, backend, device)
 
 
 @dataclass
@@ -137,8 +140,8 @@ def _cache_state(value) -> bool | None:
     return None
 
 
-def _groups(frame: pd.DataFrame) -> dict[tuple, pd.DataFrame]:
-    return {key: g for key, g in frame.groupby(KEY, sort=False, dropna=False)}
+def _groups(frame: pd.DataFrame) -> dict[CellKey, pd.DataFrame]:
+    return {cast(CellKey, key): g for key, g in frame.groupby(KEY, sort=False, dropna=False)}
 
 
 def _cache_subset(base: pd.DataFrame, new: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, str]:
@@ -158,7 +161,7 @@ def _cache_subset(base: pd.DataFrame, new: pd.DataFrame) -> tuple[pd.DataFrame, 
 # ---------------------------------------------------------------- the three kinds of metric
 
 
-def timing_rows(key, base: pd.DataFrame, new: pd.DataFrame, factor: float, alpha: float,
+def timing_rows(key: CellKey, base: pd.DataFrame, new: pd.DataFrame, factor: float, alpha: float,
                 min_seconds: float) -> list[Row]:
     rows = []
     bok, nok = _with_derived(base[base["status"] == "ok"]), _with_derived(new[new["status"] == "ok"])
@@ -215,7 +218,7 @@ def _backend_versions(frame: pd.DataFrame) -> dict:
     return next(iter(versions.values()), {}) if versions else {}
 
 
-def deterministic_rows(key, base: pd.DataFrame, new: pd.DataFrame, fail_on_change: bool) -> list[Row]:
+def deterministic_rows(key: CellKey, base: pd.DataFrame, new: pd.DataFrame, fail_on_change: bool) -> list[Row]:
     """Cell by cell (same repeat, same seed, same sampler settings, both ok): exact equality.
 
     A change is *expected* (never a failure) when the backend's library versions differ between the
@@ -227,13 +230,14 @@ def deterministic_rows(key, base: pd.DataFrame, new: pd.DataFrame, fail_on_chang
 
     bok, nok = by_repeat(base), by_repeat(new)
     common = sorted(set(bok.index) & set(nok.index))
-    rows = []
+    rows: list[Row] = []
     settings = [c for c in ("seed", "chains", "warmup", "draws", "target_accept", "max_treedepth") if c in bok and c in nok]
-    comparable, skipped = [], []
+    comparable: list[tuple[int, list[str]]] = []
+    skipped: list[tuple[int, list[str]]] = []
     for rep in common:
         b, n = bok.loc[[rep]].iloc[0], nok.loc[[rep]].iloc[0]
-        diff = [c for c in settings if str(b[c]) != str(n[c])]
-        (skipped if diff else comparable).append((rep, diff))
+        differing = [c for c in settings if str(b[c]) != str(n[c])]
+        (skipped if differing else comparable).append((rep, differing))
     if not comparable:
         why = ("no repeat finished on both sides" if not common
                else f"seeds or settings differ ({', '.join(sorted({c for _, d in skipped for c in d}))})")
@@ -252,12 +256,12 @@ def deterministic_rows(key, base: pd.DataFrame, new: pd.DataFrame, fail_on_chang
             pairs = [(r, str(b), str(n)) for r, b, n in pairs if isinstance(b, str) and isinstance(n, str)]
             if not pairs:
                 continue
-            diff = [r for r, b, n in pairs if b != n]
+            differ = [r for r, b, n in pairs if b != n]
             base_text = pairs[0][1] if len(pairs) == 1 else f"{len(pairs)} runs"
             new_text = pairs[0][2] if len(pairs) == 1 else f"{len(pairs)} runs"
-            if diff:
-                rows.append(Row(*key, "deterministic", metric, base_text, new_text, f"{len(diff)}/{len(pairs)} differ",
-                                changed_verdict, "draws differ in repeat " + ", ".join(map(str, diff)) + why))
+            if differ:
+                rows.append(Row(*key, "deterministic", metric, base_text, new_text, f"{len(differ)}/{len(pairs)} differ",
+                                changed_verdict, "draws differ in repeat " + ", ".join(map(str, differ)) + why))
             else:
                 rows.append(Row(*key, "deterministic", metric, base_text, new_text, "identical", OK,
                                 f"bit-identical draws in {len(pairs)} runs"))
@@ -282,7 +286,7 @@ def deterministic_rows(key, base: pd.DataFrame, new: pd.DataFrame, fail_on_chang
     return rows
 
 
-def status_rows(key, base: pd.DataFrame, new: pd.DataFrame) -> list[Row]:
+def status_rows(key: CellKey, base: pd.DataFrame, new: pd.DataFrame) -> list[Row]:
     rows = []
     b_ok, n_ok = (base["status"] == "ok").sum(), (new["status"] == "ok").sum()
     b_txt, n_txt = f"{b_ok}/{len(base)} ok", f"{n_ok}/{len(new)} ok"
@@ -390,7 +394,7 @@ def sbc_rows(base_sbc: pd.DataFrame | None, new_sbc: pd.DataFrame | None, models
 
 
 def _cell_versions(frame: pd.DataFrame) -> dict[str, dict]:
-    out = {}
+    out: dict[str, dict] = {}
     for _, r in frame.iterrows():
         v = r.get("versions")
         if isinstance(v, str) and v.strip().startswith("{"):
@@ -476,6 +480,7 @@ def compare_runs(base_dir: str | Path, new_dir: str | Path, *, factor: float = D
 
 # ---------------------------------------------------------------- Markdown
 
+TABLE_HEADERS = ["backend", "kind", "metric", "baseline", "new", "change", "detectable", "verdict", "detail"]
 _MARK = {REGRESSION: "**REGRESSION**", IMPROVED: "improved", CHANGED: "changed", OK: "ok", ADVISORY: "*worse (advisory)*"}
 
 
@@ -516,15 +521,12 @@ def markdown(cmp: Comparison, factor: float = DEFAULT_FACTOR, alpha: float = DEF
         mine = [r for r in cmp.rows if r.model == model and (show_ok or r.verdict != OK)]
         if not mine:
             continue
-        lines += [f"### {model}", "",
-                  "| backend | kind | metric | baseline | new | change | detectable | verdict | detail |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+        cells = []
         for r in mine:
             who = r.backend + (f" ({r.size})" if r.size else "") + (f" [{r.device}]" if r.device not in ("", "cpu") else "")
-            cells = [who, r.kind, r.metric, r.base, r.new, r.change, r.detectable or "-",
-                     _MARK.get(r.verdict, r.verdict), r.detail.replace("|", "/")]
-            lines.append("| " + " | ".join(cells) + " |")
-        lines.append("")
+            cells.append([who, r.kind, r.metric, r.base, r.new, r.change, r.detectable or "-",
+                          _MARK.get(r.verdict, r.verdict), r.detail])
+        lines += [f"### {model}", "", markdown_table(cells, TABLE_HEADERS), ""]
     regs = cmp.regressions
     if regs:
         lines.append(f"**Result: {len(regs)} regression(s)**")

@@ -217,8 +217,3 @@ def timing_test(base_samples, new_samples, factor: float = DEFAULT_FACTOR, alpha
     return TimingResult(False, False, ratio, p_worse, RULE_ADVISORY, nb, nn, mb, mn, detail, detectable)
 
 
-def timing_verdict(base_samples, new_samples, factor: float = DEFAULT_FACTOR, alpha: float = DEFAULT_ALPHA,
-                   higher_is_better: bool = False) -> tuple[bool, str]:
-    """(is a regression, detail naming the rule used): see ``timing_test``."""
-    result = timing_test(base_samples, new_samples, factor, alpha, higher_is_better)
-    return result.regression, result.detail

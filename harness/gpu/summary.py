@@ -20,7 +20,7 @@ import pandas as pd
 from harness.gpu.plan import SBC_GOAL_PER_MIN
 from harness.results import RunStore, write_csv_atomic
 from harness.runner import parse_size
-from harness.tables import fmt
+from harness.tables import fmt, markdown_table
 
 CROSSOVER_COLUMNS = ["model", "N", "backend", "device", "status", "chains", "warmup", "draws", "compile_s", "warmup_s",
                      "sampling_s", "time_to_result_s", "ess_bulk_min", "ess_per_s", "rhat_max", "divergences",
@@ -175,16 +175,16 @@ def md_table(frame: pd.DataFrame, columns: list[tuple[str, str, str]]) -> str:
     """columns: (column, header, format)."""
     if frame.empty:
         return "(no rows)"
-    lines = ["| " + " | ".join(h for _, h, _ in columns) + " |", "|" + "---|" * len(columns)]
+    rows = []
     for _, row in frame.iterrows():
         cells = []
         for col, _, spec in columns:
             value = row.get(col)
             if isinstance(value, float) and math.isnan(value):
                 value = None
-            cells.append(_fmt(value, spec).replace("|", "\\|"))
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+            cells.append(_fmt(value, spec))
+        rows.append(cells)
+    return markdown_table(rows, [h for _, h, _ in columns])
 
 
 def _status_cell(frame: pd.DataFrame) -> pd.DataFrame:

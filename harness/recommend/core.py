@@ -54,6 +54,7 @@ from harness.loaders import (
     manifest_of,
 )
 from harness.results import ResultsError
+from harness.tables import markdown_table
 
 TARGET_ESS = 1000
 MIN_REPEATS = 3
@@ -357,9 +358,11 @@ def recommend(model: str, device: str, frame: pd.DataFrame, equivalence: dict[Pa
         num = ok[["compile_s", "warmup_s", "sampling_s", "ess_bulk_min", "ess_per_s"]].apply(pd.to_numeric, errors="coerce")
         per_target = num["sampling_s"] * target_ess / num["ess_bulk_min"]
         t = num["compile_s"] + num["warmup_s"] + per_target
-        hits = ok["cache_hit"].map(lambda v: v is True or str(v).lower() == "true") if "cache_hit" in ok else None
-        known = ok["cache_hit"].map(lambda v: str(v).lower() in ("true", "false")) if "cache_hit" in ok else None
-        cache = f"{int(hits.sum())}/{int(known.sum())} cached" if known is not None and known.any() else ""
+        cache = ""
+        if "cache_hit" in ok:
+            hits = ok["cache_hit"].map(lambda v: v is True or str(v).lower() == "true")
+            known = ok["cache_hit"].map(lambda v: str(v).lower() in ("true", "false"))
+            cache = f"{int(hits.sum())}/{int(known.sum())} cached" if known.any() else ""
         e_lo, e_hi, coverage = median_interval(num["ess_per_s"].tolist())
         t_lo, t_hi, _ = median_interval(t.tolist())
         ranked.append(Candidate(backend, len(ok), float(num["ess_per_s"].median()), float(t.median()),
@@ -411,33 +414,34 @@ def markdown(rec: Recommendation) -> str:
         lines += ["", "Intervals: distribution-free intervals for the median over repeats (order statistics; "
                   f"coverage {min(cov):.0%} or more)." if cov else "",
                   "Backends with overlapping intervals share a rank (tied).",
-                  "", "### By ESS per second of sampling", "",
-                  "| rank | backend | ESS/s (median) | interval | runs | accuracy | SBC | warnings |",
-                  "|---|---|---|---|---|---|---|---|"]
+                  "", "### By ESS per second of sampling", ""]
+        rows = []
         for c in rec.by_ess_per_s():
             lo, hi = c.ess_per_s_interval
-            lines.append(f"| {ess_ranks[c.backend]} | {c.backend} | {_f(c.ess_per_s, '{:,.0f}')} | "
-                         f"{_f(lo, '{:,.0f}')}-{_f(hi, '{:,.0f}')} | {c.runs} | {c.accuracy or '-'} | {c.sbc or '-'} | "
-                         f"{'; '.join(c.warnings)} |")
+            rows.append([ess_ranks[c.backend], c.backend, _f(c.ess_per_s, "{:,.0f}"),
+                         f"{_f(lo, '{:,.0f}')}-{_f(hi, '{:,.0f}')}", c.runs, c.accuracy or "-", c.sbc or "-",
+                         "; ".join(c.warnings)])
+        lines.append(markdown_table(rows, ["rank", "backend", "ESS/s (median)", "interval", "runs", "accuracy", "SBC",
+                                           "warnings"]))
         lines += ["", f"### By time to {rec.target_ess} effective draws, compile included", "",
                   f"compile + warm-up + sampling time x {rec.target_ess} / min bulk ESS; medians over runs. Compile "
                   "time is as measured: runs that found a warm compile cache (\"cached\") compile in a fraction "
-                  "of the cold time. Process start-up and imports are not counted.", "",
-                  f"| rank | backend | time to {rec.target_ess} ESS | interval | compile | warm-up | "
-                  f"sampling for {rec.target_ess} ESS |",
-                  "|---|---|---|---|---|---|---|"]
+                  "of the cold time. Process start-up and imports are not counted.", ""]
+        rows = []
         for c in rec.by_time():
             compile_text = _f(c.compile_s, '{:.2f} s') + (f" ({c.cache})" if c.cache else "")
             lo, hi = c.time_interval
-            lines.append(f"| {time_ranks[c.backend]} | {c.backend} | {_f(c.time_to_target_s, '{:.2f} s')} | "
-                         f"{_f(lo, '{:.2f}')}-{_f(hi, '{:.2f} s')} | {compile_text} | "
-                         f"{_f(c.warmup_s, '{:.2f} s')} | {_f(c.sampling_per_target_s, '{:.2f} s')} |")
+            rows.append([time_ranks[c.backend], c.backend, _f(c.time_to_target_s, "{:.2f} s"),
+                         f"{_f(lo, '{:.2f}')}-{_f(hi, '{:.2f} s')}", compile_text, _f(c.warmup_s, "{:.2f} s"),
+                         _f(c.sampling_per_target_s, "{:.2f} s")])
+        lines.append(markdown_table(rows, ["rank", "backend", f"time to {rec.target_ess} ESS", "interval", "compile",
+                                           "warm-up", f"sampling for {rec.target_ess} ESS"]))
     else:
         lines.append("**No backend qualifies**: every backend with results was excluded (see below).")
     if rec.excluded:
-        lines += ["", "### Excluded", "", "| backend | reason |", "|---|---|"]
-        for backend, reasons in rec.excluded.items():
-            lines.append(f"| {backend} | {'; '.join(r.replace('|', '/') for r in reasons)} |")
+        lines += ["", "### Excluded", "",
+                  markdown_table([[backend, "; ".join(reasons)] for backend, reasons in rec.excluded.items()],
+                                 ["backend", "reason"])]
     lines += ["", "Qualifying means: every run ok, equivalence pass, accuracy not FAIL, SBC pass with adequate "
               "power (detects a 0.5-sd shift with 80% probability) or a first-stage flag not confirmed on fresh "
               f"data sets, no divergences, median R-hat <= {RHAT_MAX}, median bulk ESS >= {ESS_MIN}."]

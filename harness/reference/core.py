@@ -29,6 +29,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -43,6 +44,9 @@ from harness.reference.accuracy import (
     flatten,
     summarise,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CHAINS = 10
 WARMUP = 1000
@@ -111,7 +115,7 @@ class Reference:
     backend: str
     valid: bool
     problems: list[str]
-    summary: object = None           # pandas DataFrame
+    summary: pd.DataFrame | None = None  # None when no run produced one (an invalid reference)
     thinned: dict = field(default_factory=dict)
     facts: dict = field(default_factory=dict)
 
@@ -206,6 +210,8 @@ def check(ref: Reference, spec, data, backend: str, *, seed: int, cores: int, ta
 
     settings = SamplerSettings(chains=CHECK_CHAINS, warmup=WARMUP, draws=CHECK_DRAWS, cores=cores,
                                target_accept=target_accept)
+    if ref.summary is None:
+        raise ValueError(f"{ref.model}: no reference summary to check {backend} against")
     start = time.perf_counter()
     try:
         fit, _, module = _fit(backend, spec, data, settings, seed)
@@ -235,9 +241,12 @@ def write(ref: Reference, root: Path, command: list[str] | None = None) -> Path:
     if not ref.valid:
         (folder / REASON_FILE).write_text(reason_text(ref))
         return folder
+    if ref.summary is None:
+        raise ValueError(f"{ref.model}: a valid reference needs its summary")
     write_csv_atomic(folder / SUMMARY_FILE, ref.summary)
     tmp = folder / "draws.tmp.npz"
-    np.savez_compressed(tmp, **{k: np.asarray(v, dtype=np.float32) for k, v in ref.thinned.items()})
+    draws = {str(k): np.asarray(v, dtype=np.float32) for k, v in ref.thinned.items()}
+    np.savez_compressed(tmp, **draws)  # type: ignore[arg-type]  # numpy stubs: **kwds also matched to allow_pickle
     tmp.replace(folder / DRAWS_FILE)
     return folder
 
@@ -257,12 +266,6 @@ def reason_text(ref: Reference) -> str:
               "Benchmark cells of this model get the accuracy verdict `no reference`. The numbers are in "
               "`provenance.json`."]
     return "\n".join(lines) + "\n"
-
-
-def load_draws(model: str, root: Path) -> dict[str, np.ndarray]:
-    """The stored thinned draws {name: (thinned, *shape)} as float64."""
-    with np.load(Path(root) / model / DRAWS_FILE) as z:
-        return {k: np.asarray(z[k], dtype=np.float64) for k in z.files}
 
 
 def table(root: Path) -> list[dict]:

@@ -65,7 +65,8 @@ def performance_figure(rows: pd.DataFrame, title: str = "") -> str:
         fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(11, 4.2 + 3.0 + 0.25 * len(cats)),
                                        gridspec_kw={"height_ratios": [4.2, 3.0 + 0.25 * len(cats)]})
     rng = np.random.default_rng(0)  # fixed jitter: the figure is reproducible
-    labels, positives = [], []
+    labels: list[str] = []
+    positives: list[float] = []
     for i, (size, backend) in enumerate(cats):
         group = rows[(rows["size"] == size) & (rows["backend"] == backend)]
         ok = group[group["status"] == "ok"]
@@ -116,10 +117,10 @@ def performance_figure(rows: pd.DataFrame, title: str = "") -> str:
             else:
                 v = pd.to_numeric(ok[col], errors="coerce")
                 vals.append(float(np.nanmedian(v)) if v.notna().any() else 0.0)
-        vals = np.array(vals)
-        ax2.barh(y, vals, left=left, color=colour, label=label, height=0.6,
+        widths = np.array(vals)
+        ax2.barh(y, widths, left=left, color=colour, label=label, height=0.6,
                  hatch="//" if col == "other_s" else None, edgecolor="white" if col != "other_s" else "#bdbdbd")
-        left += vals
+        left += widths
     for yi, total in zip(y, left):
         if total > 0:
             ax2.annotate(f"{total:.1f} s", (total, yi), xytext=(3, 0), textcoords="offset points",

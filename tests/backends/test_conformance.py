@@ -10,6 +10,7 @@ from harness.backends import availability, default_backends, load_module
 from harness.backends.base import Compiled, Fit
 from harness.catalogue import get_model
 from harness.settings import SamplerSettings
+from tests.helpers import finite_numbers
 
 REAL = default_backends()  # every registered backend but the test fakes
 SETTINGS = SamplerSettings(chains=2, warmup=150, draws=100)
@@ -101,7 +102,9 @@ def test_gradient_and_prior_hooks(name):
     point = spec.sample_prior(np.random.default_rng(0), data)
     if hasattr(backend, "gradient_fn"):
         evaluate = backend.gradient_fn(spec, data, point)
-        evaluate()
+        result = evaluate()
+        assert finite_numbers(result), f"{name}: the log density or gradient is not finite: {result!r}"
     if hasattr(backend, "prior_draws"):
         draws = backend.prior_draws(spec, data, 50, 1)
         assert draws["theta_trans"].shape == (50, 8)
+        assert finite_numbers(draws), f"{name}: prior draws are not all finite"

@@ -15,21 +15,10 @@ import pytest
 
 from harness.backends import default_backends, get_backend, unavailable_reason
 from harness.catalogue import get_model, model_names
+from tests.helpers import finite_numbers
 
 BACKENDS = default_backends()
 WARM_CALLS = 5
-
-
-def finite_numbers(value) -> bool:
-    """Whether a closure's result (arrays, tensors, tuples of them) holds numbers, all finite."""
-    if isinstance(value, dict):
-        value = list(value.values())
-    if isinstance(value, (tuple, list)):
-        return len(value) > 0 and all(finite_numbers(v) for v in value)
-    if hasattr(value, "detach"):  # torch
-        value = value.detach().cpu().numpy()
-    array = np.asarray(value, dtype=np.float64)
-    return array.size > 0 and bool(np.all(np.isfinite(array)))
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
