@@ -34,7 +34,7 @@ def get_model(name: str) -> ModelSpec:
 
 
 def implementation(name: str, family: str) -> ModuleType:
-    """Import ``models/<name>/<family>_model.py`` (e.g. family ``"numpyro"``)."""
+    """Import ``models/<name>/<family>_model.py`` (``family`` as a backend module declares it)."""
     get_model(name)
     return importlib.import_module(f"models.{name}.{family}_model")
 

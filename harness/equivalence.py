@@ -78,7 +78,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import itertools
-import logging
 import sys
 import traceback
 import warnings
@@ -257,26 +256,23 @@ def log_densities(model: str, backends: list[str], n_points: int = 5, seed: int 
 
 
 @contextlib.contextmanager
-def strict_supports():
-    """Out-of-support values refused everywhere: NumPyro validates nothing by default, so its validation is
-    switched on and its out-of-support warning raised (PyMC returns -inf; Pyro/torch and Stan raise)."""
+def strict_supports(module=None):
+    """Out-of-support values refused everywhere: out-of-support warnings become errors, and a backend
+    whose library validates nothing by default switches validation on in its optional
+    ``strict_support()`` context manager (PyMC returns -inf; Pyro/torch and Stan raise)."""
     with contextlib.ExitStack() as stack:
         stack.enter_context(warnings.catch_warnings())
-        logger = logging.getLogger("cmdstanpy")  # a refused point is expected here, not an error to log
-        stack.callback(logger.setLevel, logger.level)
-        logger.setLevel(logging.CRITICAL)
         warnings.filterwarnings("error", message=".*[Oo]ut-of-support.*")
-        if "numpyro" in sys.modules:
-            import numpyro
-
-            stack.enter_context(numpyro.validation_enabled(True))
+        hook = getattr(module, "strict_support", None)
+        if hook is not None:
+            stack.enter_context(hook())
         yield
 
 
 def _refused(module, spec, data, point) -> tuple[bool, str]:
     """(True, how) when the backend refuses a constrained point (-inf, nan or an exception)."""
     try:
-        with strict_supports():
+        with strict_supports(module):
             value = float(np.asarray(module.log_density(spec, data, [point]))[0])
     except Exception as err:  # a clear error is a refusal
         return True, f"{type(err).__name__}"
@@ -287,7 +283,7 @@ def _finite_outside(module, spec, data, outside: list[tuple[str, dict]]) -> list
     """Labels of the outside points the backend does not refuse. One call for all of them first (PyMC
     compiles once and returns -inf); point by point when that call raises (Stan, Pyro, NumPyro)."""
     try:
-        with strict_supports():
+        with strict_supports(module):
             values = np.asarray(module.log_density(spec, data, [p for _, p in outside]), dtype=np.float64)
         return [f"{label} -> {v!r}" for (label, _), v in zip(outside, values) if np.isfinite(v)]
     except Exception:
@@ -329,7 +325,7 @@ def support_rows(spec, data, backends: list[str], base: dict, size: str) -> list
         try:
             module = get_backend(name)
             finite = _finite_outside(module, spec, data, outside)
-            with strict_supports():
+            with strict_supports(module):
                 values = np.asarray(module.log_density(spec, data, [base] + [p for _, p in inside]), dtype=np.float64)
         except Exception as err:
             rows.append(_error_row("support", REFERENCE, name, _trace(err), size))

@@ -7,6 +7,7 @@ backend re-exports.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -102,6 +103,15 @@ def stack_batch(datasets: list[Data], seeds: list[int], chains: int, device: str
     arrays = jax.tree.map(lambda *xs: jnp.stack(xs), *[a for a, _ in split])
     keys = jnp.stack([chain_keys(s, chains, device) for s in seeds])
     return arrays, split[0][1], [s for _, s in split], keys
+
+
+@contextlib.contextmanager
+def strict_support():
+    """NumPyro validates distribution supports only when asked: on for the equivalence support check."""
+    import numpyro
+
+    with numpyro.validation_enabled(True):
+        yield
 
 
 def worker_env(cores: int, device: str) -> dict[str, str]:

@@ -23,6 +23,7 @@ from harness.backends._jax import (  # noqa: F401 (re-exported protocol hooks)
     jax_device,
     peak_device_memory_mb,
     split_data,
+    strict_support,
     worker_env,
 )
 from harness.backends.base import Compiled, Fit

@@ -24,6 +24,7 @@ from harness.backends._jax import (  # noqa: F401 (re-exported protocol hooks)
     jax_device,
     peak_device_memory_mb,
     split_data,
+    strict_support,
     worker_env,
 )
 from harness.backends.base import Compiled, Fit
@@ -39,6 +40,7 @@ PACKAGES = ("numpyro", "jax", "jaxlib")
 DEVICES = ("cpu", "gpu")
 SBC_REPLICATES = 200
 REFERENCE_QUALITY = True  # default maker/checker of reference posteriors (harness reference)
+QUICK_SUITE = True  # in the regression gate's quick suite (harness/compare/quick.py)
 CHAIN_METHOD = "vectorized"
 VECTORIZED_CHAINS = True  # all chains are one vmapped program (the GPU check scales them)
 SAMPLER = "numpyro-nuts"

@@ -27,6 +27,7 @@ REQUIRES = ("pymc",)
 PACKAGES = ("pymc", "pytensor")
 DEVICES = ("cpu",)
 SBC_REPLICATES = 20
+QUICK_SUITE = True  # in the regression gate's quick suite (harness/compare/quick.py)
 SAMPLER = "pymc"
 
 

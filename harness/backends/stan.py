@@ -61,6 +61,7 @@ PACKAGES = ("pystan", "httpstan")
 DEVICES = _stan.DEVICES  # ("cpu",)
 SBC_REPLICATES = _stan.SBC_REPLICATES
 REFERENCE_QUALITY = True  # default maker/checker of reference posteriors (harness reference)
+QUICK_SUITE = True  # in the regression gate's quick suite (harness/compare/quick.py)
 GRADIENT_TRANSPORT = "http"  # every gradient_fn call is a request to httpstan
 
 

@@ -142,6 +142,20 @@ def _using(cmdstan: Path):
             os.environ["CMDSTAN"] = saved
 
 
+@contextlib.contextmanager
+def strict_support():
+    """A point outside the support is refused by CmdStan (an error): expected there, so not logged."""
+    import logging
+
+    logger = logging.getLogger("cmdstanpy")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def versions() -> dict[str, str]:
     import cmdstanpy
 

@@ -22,9 +22,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+
+def quick_backends() -> list[str]:
+    """The quick suite's backends: every default backend whose module declares ``QUICK_SUITE = True``."""
+    from harness.backends import default_backends, load_module
+
+    return [b for b in default_backends() if getattr(load_module(b), "QUICK_SUITE", False)]
+
+
 QUICK_SUITE = {
     "models": ["eight_schools_noncentered", "normal_mean"],
-    "backends": ["numpyro", "stan", "pymc"],
+    "backends": quick_backends(),
     "chains": 2,
     "warmup": 300,
     "draws": 2000,
