@@ -1,4 +1,4 @@
-"""SBC end to end: outputs, worker pool, failures counted (never dropped), resume = uninterrupted run.
+"""SBC end to end: outputs, Dask workers, failures counted (never dropped), resume = uninterrupted run.
 
 Uses the fake backends of ``tests/conftest.py`` (``fake_exact`` samples ``normal_mean`` exactly from
 its conjugate posterior; the others raise, crash, hang or return NaN) and, for batching and resume,
@@ -15,8 +15,11 @@ import pytest
 
 from harness.backends import availability, load_module
 from harness.cli import main
-from harness.sbc import engine
+from harness.sbc.markdown import markdown_table
+from harness.sbc.plan import SBCPlan, default_sims
+from harness.sbc.run import run_sbc
 from harness.sbc.store import SBCStore
+from harness.sbc.summary import finalise, load_summary
 from harness.settings import SamplerSettings
 from tests.fakes import exact
 
@@ -28,12 +31,12 @@ BRIEF_SUMMARY_COLUMNS = [
 
 
 def plan_for(backends, sims, **kw):
-    return engine.SBCPlan(models=["normal_mean"], backends=list(backends), sims={b: sims for b in backends},
+    return SBCPlan(models=["normal_mean"], backends=list(backends), sims={b: sims for b in backends},
                           settings=kw.pop("settings", FAST), **kw)
 
 
-def test_pool_run_writes_every_output_with_uniform_ranks_for_the_exact_backend(tmp_path):
-    out = engine.run_sbc(plan_for(["fake_exact"], 100), tmp_path / "run", cores=2, progress=False)
+def test_dask_run_writes_every_output_with_uniform_ranks_for_the_exact_backend(tmp_path):
+    out = run_sbc(plan_for(["fake_exact"], 100), tmp_path / "run", cores=2, progress=False)
     for name in ("manifest.json", "sbc.json", "replicates.jsonl", "timing.json", "ranks.csv", "summary.csv",
                  "quantities.csv", "figures/normal_mean__fake_exact.png"):
         assert (out / name).is_file(), name
@@ -57,19 +60,51 @@ def test_pool_run_writes_every_output_with_uniform_ranks_for_the_exact_backend(t
 def test_failures_in_workers_are_counted_not_dropped(tmp_path):
     backends = ["fake_raise", "fake_nan", "fake_crash", "fake_hang"]
     plan = plan_for(backends, 2, timeout_s=4.0)
-    out = engine.run_sbc(plan, tmp_path / "run", cores=2, progress=False, figures=False)
+    out = run_sbc(plan, tmp_path / "run", cores=2, progress=False, figures=False)
     summary = pd.read_csv(out / "summary.csv").set_index("backend")
     for b in backends:
         assert summary.loc[b, "sims"] == 2 and summary.loc[b, "failed"] == 2, b
         assert summary.loc[b, "verdict"] == "inconclusive"
     records = SBCStore(out).records()
-    errors = {b: records[("normal_mean", b, 0)]["error"] for b in backends}
-    assert "deliberate failure at compile" in errors["fake_raise"]
+    errors = {b: records[("normal_mean", b, 0)]["error"] for b in backends if b != "fake_raise"}
     assert "non-finite draws" in errors["fake_nan"]
-    assert "worker process died" in errors["fake_crash"]
+    assert "fit process died" in errors["fake_crash"]
     assert "timeout" in errors["fake_hang"]
+    # a compile failure is recorded once, with the replicates it cost, not as one failure per replicate
+    assert not [k for k in records if k[1] == "fake_raise"]
+    failure = SBCStore(out).compile_failures()["normal_mean__fake_raise"]
+    assert failure["replicates"] == 2 and "deliberate failure at compile" in failure["error"]
+    assert summary.loc["fake_raise", "compile_failed"] == 2
+    assert "deliberate failure at compile" in summary.loc["fake_raise", "compile_error"]
+    assert (summary.drop(index="fake_raise")["compile_failed"] == 0).all()
+    text = markdown_table(load_summary(out))
+    assert "2 (100.0%; 2 at compile)" in text and "the model did not compile; that cost 2 replicate(s)" in text
     ranks = pd.read_csv(out / "ranks.csv")
-    assert len(ranks) == 8 and (ranks.status == "failed").all()  # one row per failed replicate
+    assert len(ranks) == 6 and (ranks.status == "failed").all()  # one row per failed replicate that ran
+
+
+def test_a_compile_failure_stops_its_pair_and_resume_tries_again(tmp_path, monkeypatch):
+    """In process: 20 replicates of a model that does not compile cost one compile attempt, one entry."""
+    calls = []
+    real = exact.compile
+
+    def failing(spec, data, settings):
+        calls.append(1)
+        raise RuntimeError("no compiler today")
+
+    monkeypatch.setattr(exact, "compile", failing)
+    out = run_sbc(plan_for(["fake_exact"], 20), tmp_path / "run", in_process=True, progress=False, figures=False,
+                  log=lambda msg: None)
+    assert len(calls) == 1 and not SBCStore(out).records()
+    assert SBCStore(out).compile_failures()["normal_mean__fake_exact"]["replicates"] == 20
+    row = pd.read_csv(out / "summary.csv").iloc[0]
+    assert (row.sims, row.failed, row.compile_failed, row.verdict) == (20, 20, 20, "inconclusive")
+    # the compiler is back: a resumed run compiles, runs every replicate and clears the entry
+    monkeypatch.setattr(exact, "compile", real)
+    run_sbc(plan_for(["fake_exact"], 20), out, in_process=True, progress=False, figures=False, log=lambda msg: None)
+    assert len(SBCStore(out).records()) == 20 and SBCStore(out).compile_failures() == {}
+    row = pd.read_csv(out / "summary.csv").iloc[0]
+    assert (row.sims, row.ok, row.compile_failed) == (20, 20, 0)
 
 
 def _fail_on(seeds_to_fail):
@@ -89,7 +124,7 @@ def test_failed_replicate_counts_toward_the_verdict(tmp_path, monkeypatch, n_fai
 
     seeds = {replicate_streams(0, "normal_mean", i)[1] for i in range(n_failed)}
     monkeypatch.setattr(exact, "sample", _fail_on(seeds))
-    out = engine.run_sbc(plan_for(["fake_exact"], 40), tmp_path / "run", in_process=True, progress=False, figures=False)
+    out = run_sbc(plan_for(["fake_exact"], 40), tmp_path / "run", in_process=True, progress=False, figures=False)
     row = pd.read_csv(out / "summary.csv").iloc[0]
     assert (row.sims, row.ok, row.failed) == (40, 40 - n_failed, n_failed)
     assert (row.verdict == "inconclusive") == inconclusive  # 1/40 = 2.5% failed: a verdict; 3/40 = 7.5%: none
@@ -134,15 +169,15 @@ def test_numpyro_batches_resume_to_the_same_ranks(tmp_path):
     """10 replicates then resumed to 20 (batch 4: [8, 12) is padded first, full later), with a torn
     last line as a kill mid-write leaves, equals a fresh run of 20."""
     settings = SamplerSettings(chains=1, warmup=100, draws=200, cores=1)
-    plan = engine.SBCPlan(models=["normal_mean"], backends=["numpyro"], sims={"numpyro": 10}, settings=settings,
+    plan = SBCPlan(models=["normal_mean"], backends=["numpyro"], sims={"numpyro": 10}, settings=settings,
                           kept=19, batch=4)
     resumed = tmp_path / "resumed"
-    engine.run_sbc(plan, resumed, in_process=True, progress=False, figures=False)
+    run_sbc(plan, resumed, in_process=True, progress=False, figures=False)
     with open(resumed / "replicates.jsonl", "a") as fh:
         fh.write('{"model": "normal_mean", "backend": "numpyro", "repl')  # torn line
     plan.sims = {"numpyro": 20}
-    engine.run_sbc(plan, resumed, in_process=True, progress=False, figures=False)
-    fresh = engine.run_sbc(plan, tmp_path / "fresh", in_process=True, progress=False, figures=False)
+    run_sbc(plan, resumed, in_process=True, progress=False, figures=False)
+    fresh = run_sbc(plan, tmp_path / "fresh", in_process=True, progress=False, figures=False)
 
     a, b = SBCStore(resumed).records(), SBCStore(fresh).records()
     assert sorted(a) == sorted(b) and len(a) == 20
@@ -160,7 +195,7 @@ def test_sims_option_sets_every_backend_or_some():
     from harness.sbc.command import parse_sims, sims_overrides
 
     backends = ["numpyro", "pyro"]
-    defaults = engine.default_sims(backends)
+    defaults = default_sims(backends)
     assert defaults == {b: load_module(b).SBC_REPLICATES for b in backends}
     assert parse_sims(None, backends) == defaults
     assert parse_sims("50", backends) == {"numpyro": 50, "pyro": 50}
@@ -179,7 +214,7 @@ def test_a_run_directory_serves_one_process_at_a_time(tmp_path):
     with open(out / "logs" / "run.lock", "a") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         with pytest.raises(SettingsError, match="in use"):
-            engine.run_sbc(plan_for(["fake_exact"], 5), out, in_process=True, progress=False)
+            run_sbc(plan_for(["fake_exact"], 5), out, in_process=True, progress=False)
 
 
 # ---------------------------------------------------------------- confirmation, Holm, power (issue #8)
@@ -190,7 +225,7 @@ def test_confirm_reruns_flags_on_fresh_data_and_only_confirmed_flags_fail(tmp_pa
 
     monkeypatch.setitem(backends.REGISTRY, "fake_biased", "tests.fakes.biased")
     plan = plan_for(["fake_exact", "fake_biased"], 20)
-    out = engine.run_sbc(plan, tmp_path / "run", in_process=True, progress=False, figures=False, confirm=True,
+    out = run_sbc(plan, tmp_path / "run", in_process=True, progress=False, figures=False, confirm=True,
                          log=lambda msg: None)
     summary = pd.read_csv(out / "summary.csv").set_index("backend")
     biased, exact_row = summary.loc["fake_biased"], summary.loc["fake_exact"]
@@ -204,9 +239,9 @@ def test_confirm_reruns_flags_on_fresh_data_and_only_confirmed_flags_fail(tmp_pa
     assert {k[1] for k in confirm} == {"fake_biased"}  # only the flagged combination is confirmed
     seeds = {r["seed"] for r in screen.values() if r["backend"] == "fake_biased"}
     assert not seeds & {r["seed"] for r in confirm.values()}  # fresh data sets: a separate seed stream
-    plan_back = engine.SBCPlan.from_dict(SBCStore(out).read_plan())
+    plan_back = SBCPlan.from_dict(SBCStore(out).read_plan())
     assert plan_back.confirm == {"normal_mean__fake_biased": int(biased.confirm_sims)}
-    text = engine.markdown_table(engine.load_summary(out))
+    text = markdown_table(load_summary(out))
     assert text.startswith("| model | backend | replicates | failed | verdict |")
     assert "Error control: 2 conclusive combination(s)" in text and "expect up to 0.10 first-stage flag" in text
 
@@ -222,14 +257,14 @@ def test_finalise_holm_over_confirmations_and_labels():
     rows = [_row(confirm_p=0.02), _row(confirm_p=0.03), _row(confirm_p=0.63), _row(confirm_sims=0),
             _row(screen_verdict="pass", power_shift=0.86), _row(screen_verdict="pass"), _row(screen_verdict="inconclusive"),
             _row(confirm_p=float("nan"), confirm_reason="4/60 fits failed")]
-    engine.finalise(rows, 39, 0.05)
+    finalise(rows, 39, 0.05)
     # Holm over 3 confirmations: 0.02 x 3 = 0.06, 0.03 x 2 = 0.06, 0.63: nothing below 0.05
     assert [r["confirm_p_holm"] for r in rows[:3]] == pytest.approx([0.06, 0.06, 0.63])
     assert [r["verdict"] for r in rows] == [
         "pass (flag not confirmed)", "pass (flag not confirmed)", "pass (flag not confirmed)",
         "flagged (not confirmed)", "pass (weak)", "pass", "inconclusive", "flagged (confirmation inconclusive)"]
     rows = [_row(confirm_p=0.001), _row(confirm_p=0.6)]
-    engine.finalise(rows, 39, 0.05)
+    finalise(rows, 39, 0.05)
     assert rows[0]["verdict"] == "fail" and rows[0]["holm_family"] == 2
     assert rows[1]["confirm_power_shift"] < 0.5  # 100 replicates at level 0.05 / (2 x 3)
 
@@ -247,7 +282,7 @@ def test_no_divergent_verdict_counts_excluded_fits_as_failed(tmp_path, monkeypat
         return records
 
     monkeypatch.setattr(worker_mod, "run_task", with_divergences)
-    out = engine.run_sbc(plan_for(["fake_exact"], 40), tmp_path / "run", in_process=True, progress=False,
+    out = run_sbc(plan_for(["fake_exact"], 40), tmp_path / "run", in_process=True, progress=False,
                          figures=False, log=lambda msg: None)
     row = pd.read_csv(out / "summary.csv").iloc[0]
     assert row.verdict_no_divergent == "inconclusive" and row.excluded_frac_no_divergent == pytest.approx(0.1)

@@ -9,10 +9,14 @@ Modules (each small; none imports a PPL at module level):
 
 * ``ranks``   test quantities, ESS-based thinning and ranks of one replicate
 * ``stats``   uniformity (ArviZ ECDF simultaneous bands), chi-square, coverage, verdict
-* ``worker``  one task (a batch of replicates) inside a worker process: simulate, fit, rank
-* ``pool``    worker processes with capped threads, a timeout per task and crash recovery
-* ``store``   the SBC run directory: replicates.jsonl (append-only), run config, timing
-* ``engine``  plans, seeds and runs the replicates, writes ranks.csv / summary.csv / figures
+* ``worker``  one task (a batch of replicates) in a fit process: simulate, fit, rank; compiled models cached
+* ``child``   the fit process behind each Dask worker: capped threads, a timeout per task, crash recovery
+* ``plan``    the plan (sbc.json), its checks, its tasks, the confirmation stage's size
+* ``run``     runs the tasks on dask.distributed (embedded LocalCluster or --scheduler), streams them to the store
+* ``store``   the SBC run directory: replicates.jsonl (append-only), run config, timing, compile failures
+* ``manifest`` provenance of the run's sessions (manifest.json)
+* ``summary`` statistics and verdicts: ranks.csv, summary.csv, quantities.csv, figures
+* ``markdown`` the table the command prints
 * ``plots``   ECDF-difference plots with simultaneous bands and rank histograms
 * ``command`` ``python -m harness sbc``
 """

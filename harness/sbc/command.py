@@ -5,29 +5,33 @@ Defaults (``python -m harness sbc`` = ``nox -s sbc``): every catalogue model x t
 numpyro 200, stan 100, pymc 20, pyro 4 (about 40 minutes on 2 cores; see
 each backend module's ``SBC_REPLICATES``), all CPU cores. ``--resume DIR`` continues an interrupted run
 and can extend it (``--sims pyro=50``). ``--confirm`` reruns every flagged combination on fresh data
-sets, sized for power, and only a confirmed flag is a final ``fail`` (``harness.sbc.engine``).
+sets, sized for power, and only a confirmed flag is a final ``fail`` (``harness.sbc.summary``).
+Replicates run as Dask tasks on an embedded local cluster (one single-threaded worker per core, or
+``--cores N`` workers), or with ``--scheduler ADDRESS`` on an existing Dask cluster (``harness.sbc.run``).
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 from harness.backends import backend_names, default_backends
 from harness.catalogue import model_names
 from harness.commands.run_cmd import add_sampler_arguments, parse_names, sampler_settings
-from harness.sbc import engine
-from harness.sbc.pool import DEFAULT_TIMEOUT_S
+from harness.sbc import plan as sbc_plan
+from harness.sbc.markdown import markdown_table
+from harness.sbc.plan import DEFAULT_BATCH, DEFAULT_TIMEOUT_S, SBC_CHAINS, SBC_DRAWS, SBC_WARMUP, SBCPlan
 from harness.sbc.ranks import DEFAULT_KEPT
+from harness.sbc.run import run_sbc
 from harness.sbc.stats import DEFAULT_ALPHA
 from harness.sbc.store import SBCStore
+from harness.sbc.summary import load_summary
 from harness.settings import SettingsError
 
 # options that change ranks: taken from the run directory on --resume, and may not be changed there
 _FIXED_ON_RESUME = {"chains": "chains", "warmup": "warmup", "draws": "draws", "target_accept": "target_accept",
                     "max_treedepth": "max_treedepth", "device": "device"}
-_SBC_SAMPLER_DEFAULTS = {"chains": engine.SBC_CHAINS, "warmup": engine.SBC_WARMUP, "draws": engine.SBC_DRAWS,
+_SBC_SAMPLER_DEFAULTS = {"chains": SBC_CHAINS, "warmup": SBC_WARMUP, "draws": SBC_DRAWS,
                          "target_accept": 0.8, "max_treedepth": 10, "device": "cpu", "seed": 0}
 
 
@@ -40,20 +44,25 @@ def configure(parser) -> None:
              "(default: each backend's SBC_REPLICATES; `python -m harness list` shows them)")
     parser.add_argument("--alpha", type=float, default=None,
                         help=f"family-wise false-alarm rate of each verdict (default {DEFAULT_ALPHA})")
-    add_sampler_arguments(parser, chains=engine.SBC_CHAINS, warmup=engine.SBC_WARMUP, draws=engine.SBC_DRAWS)
+    add_sampler_arguments(parser, chains=SBC_CHAINS, warmup=SBC_WARMUP, draws=SBC_DRAWS)
     # None = not given: fresh runs fill in the SBC defaults, resumed runs keep their stored values
     parser.set_defaults(**{k: None for k in _SBC_SAMPLER_DEFAULTS}, cores=None)
     for action in parser._actions:
         if action.dest == "cores":
-            action.help = "worker processes, one single-threaded fit each (default: all CPUs)"
+            action.help = ("workers of the embedded Dask cluster, one single-threaded fit each "
+                           "(default: one per CPU); not with --scheduler")
         elif action.dest in _SBC_SAMPLER_DEFAULTS:
             action.help = (action.help + "; " if action.help else "") + f"default {_SBC_SAMPLER_DEFAULTS[action.dest]}"
     parser.add_argument("--kept", type=int, default=None,
                         help=f"posterior draws kept per replicate after thinning; ranks lie in 0..kept (default {DEFAULT_KEPT})")
     parser.add_argument("--batch", type=int, default=None,
-                        help=f"replicates per vectorised call for backends with sample_batch (default {engine.DEFAULT_BATCH})")
+                        help=f"replicates per vectorised call for backends with sample_batch (default {DEFAULT_BATCH})")
     parser.add_argument("--timeout", type=float, default=None,
-                        help=f"seconds per task (one batch or replicate) before its worker is killed (default {DEFAULT_TIMEOUT_S:.0f})")
+                        help=f"seconds per task (one batch or replicate) before its fit process is killed (default {DEFAULT_TIMEOUT_S:.0f})")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run the replicates on the Dask cluster whose scheduler is at ADDRESS (e.g. tcp://10.0.0.5:8786) "
+                             "instead of an embedded local cluster; its workers need the harness and the backends "
+                             "installed and should offer the resource cores=1")
     parser.add_argument("--out", type=Path, help="run directory (default: results/sbc/<UTC time>)")
     parser.add_argument("--resume", type=Path, metavar="DIR",
                         help="continue the SBC run in DIR (its settings; --sims/--models/--backends may extend it)")
@@ -86,10 +95,10 @@ def sims_overrides(text: str | None, backends: list[str]) -> dict[str, int]:
 
 def parse_sims(text: str | None, backends: list[str]) -> dict[str, int]:
     """Replicates per backend: the defaults, then what ``--sims`` names."""
-    return {**engine.default_sims(backends), **sims_overrides(text, backends)}
+    return {**sbc_plan.default_sims(backends), **sims_overrides(text, backends)}
 
 
-def _fresh_plan(args) -> engine.SBCPlan:
+def _fresh_plan(args) -> SBCPlan:
     for key, value in _SBC_SAMPLER_DEFAULTS.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
@@ -97,7 +106,7 @@ def _fresh_plan(args) -> engine.SBCPlan:
     settings = sampler_settings(args)
     args.cores = args_cores
     backends = parse_names(args.backends, backend_names(), default_backends())
-    return engine.SBCPlan(
+    return SBCPlan(
         models=parse_names(args.models, model_names(), model_names()),
         backends=backends,
         sims=parse_sims(args.sims, backends),
@@ -105,17 +114,17 @@ def _fresh_plan(args) -> engine.SBCPlan:
         kept=DEFAULT_KEPT if args.kept is None else args.kept,
         alpha=DEFAULT_ALPHA if args.alpha is None else args.alpha,
         root_seed=args.seed,
-        batch=engine.DEFAULT_BATCH if args.batch is None else args.batch,
+        batch=DEFAULT_BATCH if args.batch is None else args.batch,
         timeout_s=DEFAULT_TIMEOUT_S if args.timeout is None else args.timeout,
     )
 
 
-def _resumed_plan(args) -> engine.SBCPlan:
+def _resumed_plan(args) -> SBCPlan:
     if args.out is not None:
         raise SettingsError("give either --out or --resume, not both")
     if not args.resume.is_dir():
         raise SettingsError(f"--resume {str(args.resume)!r}: no such directory")
-    plan = engine.SBCPlan.from_dict(SBCStore(args.resume).read_plan())
+    plan = SBCPlan.from_dict(SBCStore(args.resume).read_plan())
     stored = plan.settings.to_dict()
     for opt, key in _FIXED_ON_RESUME.items():
         value = getattr(args, opt)
@@ -132,7 +141,7 @@ def _resumed_plan(args) -> engine.SBCPlan:
         plan.backends += [b for b in parse_names(args.backends, backend_names(), []) if b not in plan.backends]
     new = sims_overrides(args.sims, plan.backends)
     for b in plan.backends:  # stored replicates are never dropped: sims can only grow
-        plan.sims[b] = max(plan.sims.get(b, 0), new.get(b, 0)) or engine.default_sims([b])[b]
+        plan.sims[b] = max(plan.sims.get(b, 0), new.get(b, 0)) or sbc_plan.default_sims([b])[b]
     if args.alpha is not None:
         plan.alpha = args.alpha
     if args.timeout is not None:
@@ -143,24 +152,31 @@ def _resumed_plan(args) -> engine.SBCPlan:
 def command(args) -> int:
     if args.cores is not None and args.cores < 1:
         raise SettingsError(f"--cores must be a positive integer, got {args.cores}")
+    if args.cores is not None and args.scheduler:
+        raise SettingsError("--cores sizes the embedded cluster; the cluster at --scheduler has its own workers")
     plan = _resumed_plan(args) if args.resume else _fresh_plan(args)
-    engine.validate(plan)
-    out = args.resume or args.out or engine.default_run_dir()
-    workers = args.cores or os.cpu_count() or 1
+    sbc_plan.validate(plan)
+    out = args.resume or args.out or sbc_plan.default_run_dir()
+    if args.scheduler:
+        where = f"Dask cluster at {args.scheduler}"
+    else:
+        from harness.cluster import local_worker_count
+
+        where = f"{local_worker_count(1, plan.settings.device, args.cores)} worker(s) on an embedded Dask cluster"
     s = plan.settings
     print(f"SBC plan: {len(plan.models)} model(s) x {len(plan.backends)} backend(s); replicates "
           + ", ".join(f"{b} {plan.sims[b]}" for b in plan.backends)
           + f"; {s.chains} chain(s) x {s.warmup} warm-up x {s.draws} draws, L = {plan.kept}, alpha = {plan.alpha}, "
-          f"seed {plan.root_seed}; {workers} worker(s); run directory {out}", file=sys.stderr, flush=True)
+          f"seed {plan.root_seed}; {where}; run directory {out}", file=sys.stderr, flush=True)
     try:
-        engine.run_sbc(plan, Path(out), cores=workers, progress=not args.no_progress,
-                       command=["python", "-m", "harness", *sys.argv[1:]], figures=not args.no_figures,
-                       confirm=args.confirm)
+        run_sbc(plan, Path(out), cores=args.cores, progress=not args.no_progress,
+                command=["python", "-m", "harness", *sys.argv[1:]], figures=not args.no_figures,
+                confirm=args.confirm, scheduler=args.scheduler)
     except KeyboardInterrupt:
         print(f"\ninterrupted; finished replicates are stored. Continue with: python -m harness sbc --resume {out}",
               file=sys.stderr)
         return 130
-    summary = engine.load_summary(Path(out))
-    print(engine.markdown_table(summary))
+    summary = load_summary(Path(out))
+    print(markdown_table(summary))
     print(f"\nresults: {out}")
     return 0

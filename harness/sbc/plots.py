@@ -22,7 +22,7 @@ def _bins(n: int, kept: int) -> list[np.ndarray]:
 
 
 def combo_figure(path: Path, result, kept: int) -> Path:
-    """Write the figure of one ``harness.sbc.engine.ComboResult`` to ``path`` (PNG)."""
+    """Write the figure of one ``harness.sbc.summary.ComboResult`` to ``path`` (PNG)."""
     import matplotlib
 
     matplotlib.use("Agg")

@@ -19,7 +19,7 @@ probabilities of a shifted posterior gives the exact power (``harness.sbc.power`
 
 Family-wise error of one model x backend: Bonferroni over its Q quantities, p = min(1, Q min_q p_q);
 the combination is *flagged* when p < alpha (default 0.05), so a calibrated backend is flagged with
-probability at most alpha. Across a run, ``harness.sbc.engine`` controls the error of final ``fail``
+probability at most alpha. Across a run, ``harness.sbc.summary`` controls the error of final ``fail``
 verdicts with a confirmation stage on fresh data and Holm's procedure (see there). A Pearson
 chi-square test on binned ranks (``scipy.stats.chisquare``) is reported alongside; it decides nothing.
 

@@ -8,11 +8,14 @@ Layout::
     <run>/confirm.jsonl      the same for the confirmation stage (``--confirm``: fresh data sets)
     <run>/timing.json        wall seconds and replicates run per model x backend, over all sessions
     <run>/timing-confirm.json    the same for the confirmation stage
+    <run>/compile_failures.json  {model__backend: {error, replicates, stage}}: a model that did not compile,
+                             recorded once with the replicates it cost (those have no replicate record,
+                             so a resumed run tries them again); compile_failures-confirm.json likewise
     <run>/ranks.csv          tidy ranks: model, backend, replicate, quantity, rank, n_kept, status, divergences
     <run>/summary.csv        one row per model x backend (verdicts, coverage, replicates per second)
     <run>/quantities.csv     one row per model x backend x fit subset x quantity
     <run>/figures/<model>__<backend>.png
-    <run>/logs/worker-<i>.log   what the worker processes printed
+    <run>/logs/worker-<name>.log  what each Dask worker's fit process printed
 
 ``replicates.jsonl`` is the source of truth: a run killed at any moment loses at most the tasks in
 flight, and a resumed run skips every replicate already stored. Tables and figures are rebuilt from
@@ -31,6 +34,7 @@ PLAN_FILE = "sbc.json"
 REPLICATES_FILE = "replicates.jsonl"
 TIMING_FILE = "timing.json"
 STAGES = {"screen": (REPLICATES_FILE, TIMING_FILE), "confirm": ("confirm.jsonl", "timing-confirm.json")}
+COMPILE_FAILURES = {"screen": "compile_failures.json", "confirm": "compile_failures-confirm.json"}
 
 
 def combo_key(model: str, backend: str) -> str:
@@ -110,6 +114,28 @@ class SBCStore:
         entry["wall_s"] += float(wall_s)
         entry["replicates"] += int(replicates)
         write_json_atomic(self.root / self.timing_file, timing)
+
+    # compile failures: one entry per model x backend
+    def compile_failures(self) -> dict[str, dict]:
+        path = self.root / COMPILE_FAILURES[self.stage]
+        if not path.exists():
+            return {}
+        try:
+            return json.loads(path.read_text())
+        except json.JSONDecodeError:
+            return {}
+
+    def set_compile_failure(self, model: str, backend: str, failure: dict | None) -> None:
+        """Record (or with ``None`` clear) the compile failure of one model x backend."""
+        failures = self.compile_failures()
+        key = combo_key(model, backend)
+        if failure is None and key not in failures:
+            return
+        if failure is None:
+            failures.pop(key)
+        else:
+            failures[key] = {**failure, "stage": self.stage}
+        write_json_atomic(self.root / COMPILE_FAILURES[self.stage], failures)
 
 
 def _plain(obj):

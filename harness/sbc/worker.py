@@ -6,38 +6,42 @@ fresh data sets, disjoint from the first stage's), spawned into three streams: t
 tie-breaking. Nothing depends on the backend, the batch or the worker, so every backend fits the same
 simulated data sets and a resumed run reproduces an uninterrupted one.
 
-Compilation: a worker keeps the compiled model of the model x backend it is working on
-(``backend.compile`` once per process), then fits each simulated data set with ``backend.sample``,
-or, when the backend has ``sample_batch`` and the task asks for it, all of the task's data sets in
-one vectorised call. Batches have fixed boundaries ([0, B), [B, 2B), ...); a short last batch is
-padded with copies of its first data set (their fits are discarded) so one compiled batch size
-serves the whole run.
+Compilation: the process that runs tasks (``harness.sbc.child``, one per Dask worker) keeps a small
+cache of compiled models keyed by (backend, model, data size, settings): ``backend.compile`` runs once
+per process for each, and every later replicate or batch of that model x backend reuses it. Each
+simulated data set is then fitted with ``backend.sample``, or, when the backend has ``sample_batch``
+and the task asks for it, all of the task's data sets in one vectorised call. Batches have fixed
+boundaries ([0, B), [B, 2B), ...); a short last batch is padded with copies of its first data set
+(their fits are discarded) so one compiled batch size serves the whole run.
 
-Serialised backends: a backend module that declares ``SERIAL_FITS = True`` (its fits cannot run in
-several processes at once) gets tasks that carry a lock file; compiling and fitting hold it, so its
-fits run one at a time while simulation and ranks stay parallel. No backend needs it today: Stan's
-PyStan driver guards httpstan's shared fit cache itself (``harness/backends/stan.py``).
+A model that does not compile fails every replicate of the task with ``compile_failed`` set; the
+driver (``harness.sbc.run``) records that once per model x backend with the replicates it cost.
 
 Every replicate ends as a record (a dict, one JSON line in ``replicates.jsonl``)::
 
     model, backend, replicate, seed (sampler), status ("ok" | "low_ess" | "failed"), error,
     divergences, ranks {quantity: rank}, n_kept, thin, ess_bulk_min (over every test quantity),
-    ess_params_min, ess_loglik, ess_joint, fit_s, wall_s, compile_s, stage ("screen" | "confirm")
+    ess_params_min, ess_loglik, ess_joint, fit_s, wall_s, compile_s, stage ("screen" | "confirm"),
+    worker (host:pid of the process that fitted it), compiled (True when this task compiled the model)
 """
 
 from __future__ import annotations
 
-import contextlib
+import os
+import socket
 import time
 import traceback
 import zlib
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 
 from harness.sbc.ranks import replicate_ranks
 
-_CONTEXT: dict = {}
+# compiled models of this process: (backend, model, size, settings) -> context, least recently used first
+_CONTEXTS: OrderedDict = OrderedDict()
+MAX_CONTEXTS = 4
 
 
 @dataclass(frozen=True)
@@ -46,8 +50,7 @@ class Task:
 
     settings: ``SamplerSettings.to_dict()``; kept: L; batch: > 0 to fit with ``sample_batch`` in
     batches of exactly this size (``replicates`` is then one fixed-boundary batch), 0 for one
-    ``sample`` call per replicate. serial_lock: a lock file held while compiling and fitting, for
-    backends whose fits may not run concurrently ("" for none).
+    ``sample`` call per replicate.
     """
 
     model: str
@@ -57,24 +60,7 @@ class Task:
     root_seed: int
     kept: int
     batch: int = 0
-    serial_lock: str = ""
     stream: int = 0  # 0: first-stage data sets; 1: the confirmation stage's fresh data sets
-
-
-@contextlib.contextmanager
-def _serial(lock_path: str):
-    """Hold an exclusive lock on ``lock_path`` (no-op for "")."""
-    if not lock_path:
-        yield
-        return
-    import fcntl
-
-    with open(lock_path, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def replicate_streams(root_seed: int, model: str, replicate: int,
@@ -98,34 +84,52 @@ def _error_text(err: BaseException) -> str:
 
 
 def _context(task: Task) -> dict:
-    """Spec, benchmark data, backend and compiled model of the task's model x backend (cached)."""
+    """Spec, benchmark data, backend and compiled model of the task's model x backend (cached per process)."""
     from harness.backends import get_backend
     from harness.catalogue import get_model
     from harness.settings import SamplerSettings
 
-    key = (task.model, task.backend, tuple(sorted(task.settings.items())))
-    if _CONTEXT.get("key") != key:
-        _CONTEXT.clear()
-        _CONTEXT["key"] = key
-        spec = get_model(task.model)
-        data = spec.data()
-        settings = SamplerSettings(**task.settings)
-        ctx = {"spec": spec, "data": data, "settings": settings, "compile_s": 0.0, "error": None}
-        start = time.perf_counter()
-        try:
-            ctx["backend"] = get_backend(task.backend)
-            with _serial(task.serial_lock):
-                ctx["compiled"] = ctx["backend"].compile(spec, data, settings)
-        except Exception as err:  # every replicate of this model x backend then fails with this error
-            ctx["error"] = "compile failed: " + _error_text(err)
-        ctx["compile_s"] = time.perf_counter() - start
-        _CONTEXT["ctx"] = ctx
-    return _CONTEXT["ctx"]
+    spec = get_model(task.model)
+    size = tuple(sorted(spec.size_defaults.items()))
+    key = (task.backend, task.model, size, tuple(sorted(task.settings.items())))
+    ctx = _CONTEXTS.get(key)
+    if ctx is not None:
+        _CONTEXTS.move_to_end(key)
+        return ctx
+    data = spec.data()
+    settings = SamplerSettings(**task.settings)
+    ctx = {"spec": spec, "data": data, "settings": settings, "compile_s": 0.0, "error": None, "fresh": True}
+    start = time.perf_counter()
+    try:
+        ctx["backend"] = get_backend(task.backend)
+        ctx["compiled"] = ctx["backend"].compile(spec, data, settings)
+    except Exception as err:  # every replicate of this model x backend then fails with this error
+        ctx["error"] = "compile failed: " + _error_text(err)
+    ctx["compile_s"] = time.perf_counter() - start
+    _CONTEXTS[key] = ctx
+    while len(_CONTEXTS) > MAX_CONTEXTS:
+        _CONTEXTS.popitem(last=False)
+    return ctx
+
+
+def clear_cache() -> None:
+    """Forget this process's compiled models (an in-process run starts like a fresh fit process)."""
+    _CONTEXTS.clear()
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _record(task: Task, replicate: int, seed: int, status: str, error: str = "", **extra) -> dict:
     return {"model": task.model, "backend": task.backend, "replicate": int(replicate), "seed": int(seed),
             "status": status, "error": error, "stage": "confirm" if task.stream else "screen", **extra}
+
+
+def failed_records(task: Task, reason: str, **extra) -> list[dict]:
+    """Records of a task that produced none (timeout, lost process, error outside a replicate)."""
+    return [_record(task, i, replicate_streams(task.root_seed, task.model, i, task.stream)[1], "failed", reason,
+                    **extra) for i in task.replicates]
 
 
 def _fit_all(ctx: dict, task: Task, datasets: list[dict], seeds: list[int]) -> list:
@@ -134,16 +138,14 @@ def _fit_all(ctx: dict, task: Task, datasets: list[dict], seeds: list[int]) -> l
     if task.batch > 0 and hasattr(backend, "sample_batch"):
         pad = task.batch - len(datasets)
         try:
-            with _serial(task.serial_lock):
-                fits = backend.sample_batch(compiled, datasets + [datasets[0]] * pad, settings, seeds + [seeds[0]] * pad)
+            fits = backend.sample_batch(compiled, datasets + [datasets[0]] * pad, settings, seeds + [seeds[0]] * pad)
             return list(fits[: len(datasets)])
         except Exception:  # one bad data set must not fail its batch: fit them one by one
             pass
     out = []
     for data, seed in zip(datasets, seeds):
         try:
-            with _serial(task.serial_lock):
-                out.append(backend.sample(compiled, data, settings, seed))
+            out.append(backend.sample(compiled, data, settings, seed))
         except Exception as err:
             out.append(_error_text(err))
     return out
@@ -162,8 +164,10 @@ def run_task(task: Task) -> list[dict]:
                 for i in task.replicates]
     n = len(task.replicates)
     if ctx["error"]:
-        return [_record(task, i, s[2], "failed", ctx["error"]) for i, s in zip(task.replicates, sims)]
+        return [_record(task, i, s[2], "failed", ctx["error"], compile_failed=True, worker=worker_id())
+                for i, s in zip(task.replicates, sims)]
     compile_s, ctx["compile_s"] = ctx["compile_s"], 0.0  # charged to the first task after compiling
+    compiled_here, ctx["fresh"] = ctx["fresh"], False
     fits = _fit_all(ctx, task, [s[1] for s in sims], [s[2] for s in sims])
     records = []
     for i, (truth, data_sim, seed, ties), fit in zip(task.replicates, sims, fits):
@@ -189,4 +193,6 @@ def run_task(task: Task) -> list[dict]:
     for rec in records:
         rec["wall_s"] = wall / n
         rec["compile_s"] = compile_s / n
+        rec["worker"] = worker_id()
+        rec["compiled"] = compiled_here
     return records

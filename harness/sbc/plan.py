@@ -1,0 +1,160 @@
+"""What an SBC run does: the plan (``sbc.json``), its checks, its tasks and the confirmation stage's size.
+
+Work is split into tasks (``harness.sbc.worker.Task``): fixed-boundary batches of ``batch`` replicates
+for backends with ``sample_batch`` (NumPyro: one vectorised call per batch), one replicate per task
+otherwise. Seeds and batch boundaries depend only on the plan (root seed, model, replicate, stage), never
+on what ran before or on which worker, so a resumed run, or a run on any number of workers, ends with the
+same ranks as an uninterrupted run on one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from harness.backends import get_backend, load_module
+from harness.paths import utc_stamp
+from harness.runner import validate_names
+from harness.sbc import power, stats
+from harness.sbc.ranks import DEFAULT_KEPT
+from harness.sbc.store import combo_key
+from harness.sbc.worker import Task
+from harness.settings import SamplerSettings, SettingsError
+
+# Replicates per backend of the default run (``python -m harness sbc`` = ``nox -s sbc``), sized from
+# measured costs on this 2-core machine (1 chain x 500 warm-up x 500 draws, two workers, shared with
+# other jobs): for all 9 catalogue models, NumPyro ~280 s per 100 replicates (+ ~20 s compile per
+# model), Stan ~0.4 s per replicate, PyMC ~2.5 s (it rebuilds and recompiles the model for each data
+# set), Pyro ~18 s (20-100 s per fit, two at a time). Defaults: ~12-19 + ~6 + ~7.5 + ~11 min, about
+# 40 min in all. Pyro's 4 and PyMC's 20 replicates are a smoke test (inconclusive: fewer than
+# MIN_REPLICATES usable fits for Pyro); run them longer with --sims and --resume.
+FALLBACK_SIMS = 100  # backends that declare no SBC_REPLICATES
+SBC_CHAINS, SBC_WARMUP, SBC_DRAWS = 1, 500, 500
+DEFAULT_BATCH = 10
+DEFAULT_TIMEOUT_S = 600.0  # seconds per task (one batch or replicate) before its fit process is killed
+
+
+@dataclass
+class SBCPlan:
+    """What an SBC run does; stored as ``sbc.json`` and read back on resume.
+
+    sims: replicates per backend. settings: the NUTS settings every fit uses (``cores`` is 1: each
+    fit runs on one core). kept: L, draws kept per replicate. batch: replicates per vectorised call for
+    backends with ``sample_batch``. timeout_s: seconds per task. confirm: {combo_key: replicates} of the
+    confirmation stage.
+    """
+
+    models: list[str]
+    backends: list[str]
+    sims: dict[str, int]
+    settings: SamplerSettings = field(default_factory=lambda: SamplerSettings(
+        chains=SBC_CHAINS, warmup=SBC_WARMUP, draws=SBC_DRAWS, cores=1))
+    kept: int = DEFAULT_KEPT
+    alpha: float = stats.DEFAULT_ALPHA
+    root_seed: int = 0
+    batch: int = DEFAULT_BATCH
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    confirm: dict[str, int] = field(default_factory=dict)  # combo_key -> confirmation replicates
+
+    def to_dict(self) -> dict:
+        out = dataclasses.asdict(self)
+        out["settings"] = self.settings.to_dict()
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict) -> SBCPlan:
+        d = dict(d)
+        d["settings"] = SamplerSettings(**d["settings"])
+        return cls(**{f.name: d[f.name] for f in dataclasses.fields(cls) if f.name in d})
+
+    def sims_for(self, backend: str) -> int:
+        return int(self.sims[backend])
+
+    def settings_text(self) -> str:
+        s = self.settings
+        return (f"chains={s.chains} warmup={s.warmup} draws={s.draws} target_accept={s.target_accept} "
+                f"max_treedepth={s.max_treedepth} kept={self.kept} seed={self.root_seed} batch={self.batch}")
+
+
+def default_sims(backends: list[str]) -> dict[str, int]:
+    """{backend: replicates per model}: each backend module's ``SBC_REPLICATES`` (sized for its cost)."""
+    return {b: getattr(load_module(b), "SBC_REPLICATES", FALLBACK_SIMS) for b in backends}
+
+
+def validate(plan: SBCPlan) -> None:
+    """Every name and number is checked before any work starts."""
+    validate_names(plan.models, plan.backends)
+    for name in plan.backends:
+        module = load_module(name)
+        get_backend(name)  # an uninstalled backend is an error before any work starts
+        if plan.settings.device not in module.DEVICES:
+            raise SettingsError(f"backend {name!r} runs on {', '.join(module.DEVICES)} only, not {plan.settings.device}")
+        if name not in plan.sims:
+            raise SettingsError(f"no number of replicates for backend {name!r}")
+    for name, n in plan.sims.items():
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise SettingsError(f"sims must be a positive integer, got {n!r} for {name}")
+    if not isinstance(plan.kept, int) or plan.kept < 1:
+        raise SettingsError(f"kept draws L must be a positive integer, got {plan.kept!r}")
+    if plan.settings.chains * plan.settings.draws < plan.kept:
+        raise SettingsError(
+            f"chains x draws = {plan.settings.chains * plan.settings.draws} is less than the "
+            f"{plan.kept} draws kept per replicate; raise --draws or lower --kept")
+    if not 0.0 < plan.alpha < 1.0:
+        raise SettingsError(f"alpha must lie strictly between 0 and 1, got {plan.alpha!r}")
+    if not isinstance(plan.batch, int) or plan.batch < 1:
+        raise SettingsError(f"batch must be a positive integer, got {plan.batch!r}")
+    if not plan.timeout_s > 0:
+        raise SettingsError(f"timeout must be positive, got {plan.timeout_s!r}")
+
+
+def default_run_dir(base: Path = Path("results") / "sbc") -> Path:
+    return base / utc_stamp()
+
+
+def _batched(backend: str) -> bool:
+    return hasattr(load_module(backend), "sample_batch")
+
+
+def plan_tasks(plan: SBCPlan, model: str, backend: str, done: set[int], stage: str = "screen") -> list[Task]:
+    """Tasks still to run for one model x backend (replicates in ``done`` are skipped).
+
+    Batched backends get fixed boundaries [kB, (k+1)B) cut at ``sims``; a batch is rerun whole when
+    any of its replicates is missing (only the missing ones are stored). ``stage`` "confirm": the
+    confirmation replicates ``plan.confirm`` on seed stream 1.
+    """
+    stream = 1 if stage == "confirm" else 0
+    sims = plan.confirm.get(combo_key(model, backend), 0) if stream else plan.sims_for(backend)
+    settings = plan.settings.to_dict()
+    size = plan.batch if _batched(backend) and plan.batch > 1 else 1
+    tasks = []
+    for start in range(0, sims, size):
+        reps = tuple(range(start, min(start + size, sims)))
+        if all(r in done for r in reps):
+            continue
+        tasks.append(Task(model, backend, reps, settings, plan.root_seed, plan.kept, size if size > 1 else 0, stream))
+    return tasks
+
+
+def plan_confirmation(plan: SBCPlan, summary: pd.DataFrame) -> dict[str, int]:
+    """Add a confirmation of every flagged combination to ``plan.confirm``; returns {combo: replicates}.
+
+    Replicates: enough that the confirmation test at Holm's first-step level alpha / m (m flagged
+    combinations, Bonferroni over the Q quantities) detects a 0.5-sd shift with 80% probability, and
+    at least as many as the screen. A combination confirmed before keeps its larger count.
+    """
+    flagged = summary[summary["screen_verdict"] == "flag"]
+    keys = {combo_key(r.model, r.backend) for r in flagged.itertuples()} | set(plan.confirm)
+    m = max(1, len(keys))
+    added = {}
+    for r in flagged.itertuples():
+        key = combo_key(r.model, r.backend)
+        q = int(r.quantities)
+        n = power.replicates_for(plan.kept, plan.alpha / (m * q), at_least=max(int(r.sims), stats.MIN_REPLICATES))
+        if n > plan.confirm.get(key, 0):
+            plan.confirm[key] = n
+            added[key] = n
+    return added
