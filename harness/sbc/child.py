@@ -27,6 +27,7 @@ import threading
 import time
 import traceback
 from pathlib import Path
+from typing import Any
 
 _PROCESS = None  # this Dask worker's FitProcess
 _DEVICE = None  # the device its environment was made for
@@ -79,7 +80,7 @@ class FitProcess:
 
         self.env, self.log_path = env, log_path
         ours, theirs = socket.socketpair()
-        log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - closed below
+        log: Any = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - closed below
         try:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "harness.sbc.child", str(theirs.fileno()), str(os.getpid())],
@@ -91,7 +92,7 @@ class FitProcess:
                 log.close()
         self.conn = Connection(ours.detach())
 
-    def run(self, task, timeout_s: float) -> tuple[str, object]:
+    def run(self, task, timeout_s: float) -> tuple[str, Any]:
         """("ok", records), ("error", text), ("timeout", text) or ("died", text); kills the process unless "ok"/"error"."""
         try:
             self.conn.send(task)

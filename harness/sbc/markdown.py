@@ -26,11 +26,11 @@ def markdown_table(summary: pd.DataFrame) -> str:
         lost = _count(getattr(r, "compile_failed", 0))
         if lost:
             compile_notes.append(f"- {r.model} x {r.backend}: the model did not compile; that cost {lost} "
-                                 f"replicate(s): {getattr(r, 'compile_error', '') or 'see the run logs'}")
+                                 f"replicate(s): {str(getattr(r, 'compile_error', '') or 'see the run logs')}")
         failed_q = r.failed_quantities if isinstance(r.failed_quantities, str) and r.failed_quantities else "-"
         confirm = "-"
         if r.confirm_sims:
-            confirm = (f"{r.confirm_sims} fresh, p = {_num(r.confirm_p, '{:.3g}')}, Holm {_num(r.confirm_p_holm, '{:.3g}')}"
+            confirm = (f"{_num(r.confirm_sims, '{:.0f}')} fresh, p = {_num(r.confirm_p, '{:.3g}')}, Holm {_num(r.confirm_p_holm, '{:.3g}')}"
                        f", detects {_num(r.confirm_power_shift, '{:.2f}')} sd")
         lines.append(
             f"| {r.model} | {r.backend} | {r.sims} | {r.failed} ({r.failed_frac:.1%}"

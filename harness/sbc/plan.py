@@ -147,13 +147,13 @@ def plan_confirmation(plan: SBCPlan, summary: pd.DataFrame) -> dict[str, int]:
     at least as many as the screen. A combination confirmed before keeps its larger count.
     """
     flagged = summary[summary["screen_verdict"] == "flag"]
-    keys = {combo_key(r.model, r.backend) for r in flagged.itertuples()} | set(plan.confirm)
+    keys = {combo_key(str(r.model), str(r.backend)) for r in flagged.itertuples()} | set(plan.confirm)
     m = max(1, len(keys))
     added = {}
     for r in flagged.itertuples():
-        key = combo_key(r.model, r.backend)
-        q = int(r.quantities)
-        n = power.replicates_for(plan.kept, plan.alpha / (m * q), at_least=max(int(r.sims), stats.MIN_REPLICATES))
+        key = combo_key(str(r.model), str(r.backend))
+        q = int(str(r.quantities))
+        n = power.replicates_for(plan.kept, plan.alpha / (m * q), at_least=max(int(str(r.sims)), stats.MIN_REPLICATES))
         if n > plan.confirm.get(key, 0):
             plan.confirm[key] = n
             added[key] = n

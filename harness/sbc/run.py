@@ -141,6 +141,7 @@ class Executor:
         from harness.sbc import child
 
         client, plan = self.client, self.plan
+        assert client is not None  # started by _start()
         running: dict = {}
         finished = as_completed(loop=client.loop)
         log_dir = str(self.log_dir.resolve())
