@@ -75,7 +75,7 @@ def _programs(model, static: dict, settings, param_names: tuple[str, ...]):
         def step(s, _):
             s = kernel.sample(s, (arrays,), {})
             values = constrain(s.z)
-            return s, ({k: values[k] for k in param_names}, s.diverging, s.num_steps)
+            return s, ({k: values[k] for k in param_names}, s.diverging, s.num_steps, s.energy)
 
         return jax.lax.scan(step, state, None, length=length)
 
@@ -111,7 +111,7 @@ def _build(init, advance, arrays, keys, settings) -> dict:
 
 
 def _run(programs: dict, arrays, keys, settings, draw_axis: int):
-    """Warm-up then sampling; returns (draws, diverging, num_steps, warm-up grads, warm-up s, sampling s).
+    """Warm-up then sampling; returns (draws, diverging, num_steps, warm-up grads, warm-up s, sampling s, energy).
 
     Outputs keep any vectorised axes in front: (..., chain, draw, *shape); ``draw_axis`` says where the
     draw axis is (1 for one data set, 2 for a batch).
@@ -123,7 +123,7 @@ def _run(programs: dict, arrays, keys, settings, draw_axis: int):
     state = programs["init"](arrays, keys)
     n_warm = 0
     for n in _phase_calls(settings.warmup, programs["chunk"]):
-        state, (_, _, steps) = programs["advance"][n](state, arrays)
+        state, (_, _, steps, _) = programs["advance"][n](state, arrays)
         n_warm = n_warm + steps.sum(axis=(draw_axis - 1, draw_axis))
     state, n_warm = jax.block_until_ready((state, n_warm))
     mid = time.perf_counter()
@@ -133,8 +133,8 @@ def _run(programs: dict, arrays, keys, settings, draw_axis: int):
         pieces.append(out)
     pieces = jax.block_until_ready(pieces)
     end = time.perf_counter()
-    draws, diverging, num_steps = jax.tree.map(lambda *xs: jnp.concatenate(xs, axis=draw_axis), *pieces)
-    return draws, diverging, num_steps, n_warm, mid - start, end - mid
+    draws, diverging, num_steps, energy = jax.tree.map(lambda *xs: jnp.concatenate(xs, axis=draw_axis), *pieces)
+    return draws, diverging, num_steps, n_warm, mid - start, end - mid, energy
 
 
 def compile(spec: ModelSpec, data: Data, settings: SamplerSettings) -> Compiled:
@@ -167,7 +167,7 @@ def _check_static(compiled: Compiled, static: dict) -> None:
         raise ValueError("data sizes differ from the compiled ones; compile again for new sizes")
 
 
-def _to_fit(draws, diverging, num_steps, n_warm, warmup_s, sampling_s) -> Fit:
+def _to_fit(draws, diverging, num_steps, n_warm, warmup_s, sampling_s, energy=None) -> Fit:
     return Fit(
         draws={k: np.asarray(v, dtype=np.float64) for k, v in draws.items()},
         diverging=np.asarray(diverging, dtype=bool),
@@ -175,6 +175,7 @@ def _to_fit(draws, diverging, num_steps, n_warm, warmup_s, sampling_s) -> Fit:
         warmup_s=warmup_s,
         sampling_s=sampling_s,
         n_grad_warmup=int(np.sum(n_warm)),
+        sample_stats={} if energy is None else {"energy": np.asarray(energy, dtype=np.float64)},
         info={"sampler": SAMPLER},
     )
 
@@ -207,13 +208,13 @@ def sample_batch(compiled: Compiled, datasets: list[Data], settings: SamplerSett
         batched = (jax.vmap(init), jax.vmap(advance, in_axes=(0, 0, None)))
         compiled.handle["batched"][batch] = _build(*batched, arrays, keys, settings)
         compile_s = time.perf_counter() - start
-    draws, diverging, num_steps, n_warm, warmup_s, sampling_s = _run(
+    draws, diverging, num_steps, n_warm, warmup_s, sampling_s, energy = _run(
         compiled.handle["batched"][batch], arrays, keys, settings, draw_axis=2
     )
     fits = [
         _to_fit(
             {k: v[i] for k, v in draws.items()}, diverging[i], num_steps[i], n_warm[i],
-            warmup_s / batch, sampling_s / batch,
+            warmup_s / batch, sampling_s / batch, energy[i],
         )
         for i in range(batch)
     ]

@@ -72,7 +72,7 @@ def _programs(jm: _pymc.JaxModel, settings):
     def advance_chain(state, _position, length):
         def step(s, _):
             s = kernel.sample(s, (), {})
-            return s, (jm.constrain(s.z), s.diverging, s.num_steps)
+            return s, (jm.constrain(s.z), s.diverging, s.num_steps, s.energy)
 
         return jax.lax.scan(step, state, None, length=length)
 
