@@ -22,6 +22,7 @@ from harness.sbc.store import SBCStore
 from harness.sbc.summary import finalise, load_summary
 from harness.settings import SamplerSettings
 from tests.fakes import exact
+from tests.helpers import has_row, table_rows
 
 FAST = SamplerSettings(chains=1, warmup=10, draws=200, cores=1)
 BRIEF_SUMMARY_COLUMNS = [
@@ -154,9 +155,9 @@ def test_cli_prints_the_table_and_resume_extends_the_run(tmp_path, capsys):
             "--draws", "200", "--no-progress", "--no-figures"]
     assert main(args + ["--sims", "25", "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "| normal_mean | fake_exact | 25 |" in text and "pass" in text
+    assert has_row(text, "normal_mean", "fake_exact", "25") and "pass" in text
     assert main(["sbc", "--resume", str(out), "--sims", "30", "--cores", "1", "--no-progress", "--no-figures"]) == 0
-    assert "| normal_mean | fake_exact | 30 |" in capsys.readouterr().out
+    assert has_row(capsys.readouterr().out, "normal_mean", "fake_exact", "30")
     assert main(["sbc", "--resume", str(out), "--warmup", "20"]) == 2
     assert "cannot change on resume" in capsys.readouterr().err
 
@@ -242,7 +243,7 @@ def test_confirm_reruns_flags_on_fresh_data_and_only_confirmed_flags_fail(tmp_pa
     plan_back = SBCPlan.from_dict(SBCStore(out).read_plan())
     assert plan_back.confirm == {"normal_mean__fake_biased": int(biased.confirm_sims)}
     text = markdown_table(load_summary(out))
-    assert text.startswith("| model | backend | replicates | failed | verdict |")
+    assert table_rows(text)[0][:5] == ["model", "backend", "replicates", "failed", "verdict"]
     assert "Error control: 2 conclusive combination(s)" in text and "expect up to 0.10 first-stage flag" in text
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from harness.sbc.summary import expected_false_alarms
+from harness.tables import markdown_table as table
 
 
 def _num(value, fmt: str) -> str:
@@ -18,9 +19,9 @@ def _num(value, fmt: str) -> str:
 
 def markdown_table(summary: pd.DataFrame) -> str:
     """The per model x backend table the command prints, and the run's error statement."""
-    head = ("| model | backend | replicates | failed | verdict | first-stage p | detects (80%) | confirmation "
-            "| no-divergent diagnostic (excluded) | failed quantities | coverage 50/80/95 | replicates/s |")
-    lines = [head, "|" + "---|" * 12]
+    headers = ["model", "backend", "replicates", "failed", "verdict", "first-stage p", "detects (80%)", "confirmation",
+               "no-divergent diagnostic (excluded)", "failed quantities", "coverage 50/80/95", "replicates/s"]
+    rows = []
     compile_notes = []
     for r in summary.itertuples():
         lost = _count(getattr(r, "compile_failed", 0))
@@ -32,12 +33,13 @@ def markdown_table(summary: pd.DataFrame) -> str:
         if r.confirm_sims:
             confirm = (f"{_num(r.confirm_sims, '{:.0f}')} fresh, p = {_num(r.confirm_p, '{:.3g}')}, Holm {_num(r.confirm_p_holm, '{:.3g}')}"
                        f", detects {_num(r.confirm_power_shift, '{:.2f}')} sd")
-        lines.append(
-            f"| {r.model} | {r.backend} | {r.sims} | {r.failed} ({r.failed_frac:.1%}"
-            f"{f'; {lost} at compile' if lost else ''}) | {r.verdict} "
-            f"| {_num(r.p_value, '{:.3g}')} | {_num(r.power_shift, '{:.2f} sd')} | {confirm} "
-            f"| {r.verdict_no_divergent} ({r.excluded_frac_no_divergent:.1%}) | {failed_q} "
-            f"| {r.coverage_50:.2f}/{r.coverage_80:.2f}/{r.coverage_95:.2f} | {r.reps_per_s:.2f} |")
+        rows.append([
+            r.model, r.backend, r.sims, f"{r.failed} ({r.failed_frac:.1%}{f'; {lost} at compile' if lost else ''})",
+            r.verdict, _num(r.p_value, "{:.3g}"), _num(r.power_shift, "{:.2f} sd"), confirm,
+            f"{r.verdict_no_divergent} ({r.excluded_frac_no_divergent:.1%})", failed_q,
+            f"{r.coverage_50:.2f}/{r.coverage_80:.2f}/{r.coverage_95:.2f}", f"{r.reps_per_s:.2f}",
+        ])
+    lines = [table(rows, headers)]
     if compile_notes:
         lines += ["", "Compile failures (each recorded once, with the replicates it cost):", *compile_notes]
     statement = expected_false_alarms(summary)

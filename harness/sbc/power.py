@@ -137,17 +137,16 @@ def table_rows(ns=TABLE_N, kept: int = 39, alpha: float = 0.05, quantities: int 
 
 
 def table_markdown(rows: list[dict], kept: int, alpha: float, quantities: int) -> str:
-    lines = [f"Power of one model x backend verdict: L = {kept}, alpha = {alpha}, Q = {quantities} quantities "
-             f"(each tested at {alpha / quantities:.4g}), one quantity shifted by delta posterior sd; exact.", "",
-             "| replicates | shift detected with 80% power (sd) | power at 0.25 sd | power at 0.5 sd | power at 1 sd "
-             "| exact false-alarm rate per quantity | verdict of a pass |",
-             "|---|---|---|---|---|---|---|"]
-    for r in rows:
-        shift = r["min_shift"]
-        lines.append(f"| {r['n']} | {shift:.2f} | {r['power_0.25']:.0%} | {r['power_0.5']:.0%} | {r['power_1.0']:.0%} "
-                     f"| {r['size_per_quantity']:.4f} (<= {r['level_per_quantity']:.4f}) "
-                     f"| {'pass' if adequate(shift) else 'pass (weak)'} |")
-    return "\n".join(lines)
+    from harness.tables import markdown_table
+
+    headers = ["replicates", "shift detected with 80% power (sd)", "power at 0.25 sd", "power at 0.5 sd",
+               "power at 1 sd", "exact false-alarm rate per quantity", "verdict of a pass"]
+    cells = [[r["n"], f"{r['min_shift']:.2f}", f"{r['power_0.25']:.0%}", f"{r['power_0.5']:.0%}", f"{r['power_1.0']:.0%}",
+              f"{r['size_per_quantity']:.4f} (<= {r['level_per_quantity']:.4f})",
+              "pass" if adequate(r["min_shift"]) else "pass (weak)"] for r in rows]
+    intro = (f"Power of one model x backend verdict: L = {kept}, alpha = {alpha}, Q = {quantities} quantities "
+             f"(each tested at {alpha / quantities:.4g}), one quantity shifted by delta posterior sd; exact.")
+    return intro + "\n\n" + markdown_table(cells, headers)
 
 
 # ---------------------------------------------------------------- python -m harness sbc-power
