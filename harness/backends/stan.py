@@ -84,6 +84,15 @@ asyncio.run(main(sys.stdin.read()))
 """
 
 
+def unavailable_reason() -> str | None:
+    """PyStan's compiled models do not load on Python 3.13 (seen with httpstan 4.17: its extension
+    module refers to ``_PyThreadState_UncheckedGet``, which 3.13 removed): say so instead of failing."""
+    if sys.version_info >= (3, 13):
+        return (f"httpstan's compiled models do not load on Python {sys.version_info.major}.{sys.version_info.minor} "
+                "(undefined symbol _PyThreadState_UncheckedGet, httpstan 4.17); use cmdstanpy, or Python 3.11/3.12")
+    return None
+
+
 def versions() -> dict[str, str]:
     import httpstan
     import stan
