@@ -50,7 +50,7 @@ def test_reference_files_and_provenance(reference):
     assert abs(row["mean"] - mean) < 4 * row["mcse_mean"] and row["sd"] == pytest.approx(sd, rel=0.03)
     assert row["mcse_mean"] == pytest.approx(sd / np.sqrt(20_000), rel=0.15)  # iid: ESS = all draws
     with np.load(folder / core.DRAWS_FILE) as draws:
-        assert draws["mu"].shape == (5000,) and draws["mu"].dtype == np.float64
+        assert draws["mu"].shape == (5000,) and draws["mu"].dtype == np.float32  # stored compact
     prov = json.loads((folder / "provenance.json").read_text())
     assert prov["size"] == "K=1000" and prov["backend"] == "fake_exact" and prov["valid"]
     assert prov["settings"]["chains"] == 10 and prov["divergences"] == 0 and prov["rhat_max"] < 1.01
