@@ -50,7 +50,7 @@ def write_json_atomic(path: Path, obj) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(fd, "w") as fh:
-        json.dump(obj, fh, indent=1, default=_json_default, allow_nan=True)
+        json.dump(obj, fh, indent=1, default=json_default, allow_nan=True)
     os.replace(tmp, path)
 
 
@@ -62,7 +62,8 @@ def write_bytes_atomic(path: Path, data: bytes | str) -> None:
     os.replace(tmp, path)
 
 
-def _json_default(obj):
+def json_default(obj):
+    """``json.dump(default=...)`` for numpy scalars and arrays: the harness's one numpy-to-JSON encoder."""
     if isinstance(obj, np.generic):
         return obj.item()
     if isinstance(obj, np.ndarray):

@@ -27,10 +27,10 @@ import numpy as np
 
 
 def _write(path: Path, row: dict) -> None:
-    from harness.results import _json_default
+    from harness.results import json_default
 
     with open(path, "a") as fh:
-        fh.write(json.dumps(row, default=_json_default) + "\n")
+        fh.write(json.dumps(row, default=json_default) + "\n")
         fh.flush()
 
 

@@ -28,7 +28,7 @@ import json
 import os
 from pathlib import Path
 
-from harness.results import ResultsError, write_json_atomic
+from harness.results import ResultsError, json_default, write_json_atomic
 
 PLAN_FILE = "sbc.json"
 REPLICATES_FILE = "replicates.jsonl"
@@ -97,7 +97,7 @@ class SBCStore:
         """Append records as JSON lines, then flush and fsync (durable before the next task starts)."""
         if not records:
             return
-        text = "".join(json.dumps(r, allow_nan=True, default=_plain) + "\n" for r in records)
+        text = "".join(json.dumps(r, allow_nan=True, default=json_default) + "\n" for r in records)
         with open(self.replicates_path, "a") as fh:
             fh.write(text)
             fh.flush()
@@ -137,12 +137,3 @@ class SBCStore:
             failures[key] = {**failure, "stage": self.stage}
         write_json_atomic(self.root / COMPILE_FAILURES[self.stage], failures)
 
-
-def _plain(obj):
-    import numpy as np
-
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"cannot serialise {type(obj).__name__}")
