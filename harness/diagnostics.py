@@ -53,11 +53,6 @@ def mcse_mean(draws: dict[str, np.ndarray]):
     return az.mcse(posterior_dataset(draws), method="mean")
 
 
-def ess_array(x: np.ndarray, method: str = "bulk") -> float:
-    """ESS of one scalar quantity, ``x`` of shape (chain, draw)."""
-    return float(np.asarray(ess({"x": x}, method)["x"]))
-
-
 def inference_data(posterior: dict[str, np.ndarray], sample_stats: dict[str, np.ndarray] | None = None,
                    attrs: dict | None = None):
     """InferenceData (ArviZ 0.x) or DataTree (ArviZ 1.x) with ``posterior`` and ``sample_stats`` groups.

@@ -25,7 +25,7 @@ def ar1(rng, shape, phi):
 def test_ess_bulk_equals_arviz(shape, phi):
     x = ar1(np.random.default_rng(1), shape, phi)
     x[..., 0] = np.round(x[..., 0], 1)  # ties in the rank normalisation
-    expected = [diagnostics.ess_array(x[:, :, j], "bulk") for j in range(shape[2])]
+    expected = [float(diagnostics.ess({"x": x[:, :, j]}, "bulk")["x"]) for j in range(shape[2])]
     np.testing.assert_allclose(ranks.ess_bulk(x), expected, rtol=1e-10)
 
 
