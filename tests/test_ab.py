@@ -68,11 +68,11 @@ def test_units_interleave_and_share_seeds():
     assert "--size" in run_argv(plan, units[0], Path("x")) and "--size" not in run_argv(plan, units[1], Path("x"))
 
 
-def _ab(tmp_path, repeats, slowdown, *extra):
+def _ab(tmp_path, repeats, slowdown, *extra, chains=1, draws=400, size="K=200"):
     out = tmp_path / f"ab-{slowdown}"
     rc = main(["ab", "--a", "current", "--b", sys.executable, "--a-env", "PPL_FAKE_SLOWDOWN=0",
                "--b-env", f"PPL_FAKE_SLOWDOWN={slowdown}", "--models", "normal_mean", "--backends", "fake_slow",
-               "--chains", "1", "--warmup", "50", "--draws", "400", "--size", "K=200", "--repeats", str(repeats),
+               "--chains", str(chains), "--warmup", "50", "--draws", str(draws), "--size", size, "--repeats", str(repeats),
                "--out", str(out), "--no-progress", "--no-prime", "--job-summary", str(tmp_path / "summary.md"), *extra])
     return rc, out
 
@@ -98,7 +98,9 @@ def test_an_a_a_run_passes_and_writes_junit(tmp_path, fake_slow):
 
 @pytest.mark.slow
 def test_an_injected_30_percent_slowdown_is_caught(tmp_path, fake_slow):
-    rc, out = _ab(tmp_path, 6, 0.3, "--draws", "1500")
+    # the calibrated setting (python -m harness.ab.calibrate): sampling long enough for CPU seconds to
+    # resolve a 1.2-1.3x change at /proc's 10 ms tick
+    rc, out = _ab(tmp_path, 6, 0.3, chains=2, draws=2000, size="K=4000")
     assert rc == 1
     from harness.compare.core import compare_runs
 

@@ -447,3 +447,13 @@ def test_committed_baseline_flags_a_40_percent_slowdown_even_with_a_tie(tmp_path
         path.write_text(json.dumps(rec))
     assert not compare_runs(BASELINE, jittered).failed
     assert main(["compare", str(BASELINE), str(jittered)]) == 0
+
+
+def test_a_zero_median_is_compared_not_divided_by():
+    """CPU seconds of a tiny cell can be 0.0 (below /proc's 10 ms tick) on one side."""
+    from harness.compare.stats import timing_test
+
+    res = timing_test(pd.Series([0.01] * 6), pd.Series([0.0] * 6), factor=1.1, alpha=0.003, higher_is_better=False)
+    assert res.improvement and "better" in res.detail
+    res = timing_test(pd.Series([0.0] * 6), pd.Series([0.0] * 6), factor=1.1, alpha=0.003, higher_is_better=False)
+    assert not res.regression and not res.improvement

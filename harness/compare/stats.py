@@ -205,7 +205,10 @@ def timing_test(base_samples, new_samples, factor: float = DEFAULT_FACTOR, alpha
     p_worse, p_better = rank_test_p(base, new, worse_alt), rank_test_p(base, new, better_alt)
     detectable = min_detectable_ratio(base, new, factor, alpha)
     p_shown = p_worse if ratio >= 1 else p_better
-    detail = f"x{ratio:.3g} worse" if ratio >= 1 else f"x{1 / ratio:.3g} better"
+    if ratio >= 1:
+        detail = f"x{ratio:.3g} worse"
+    else:  # a zero median (e.g. CPU seconds below the clock's 10 ms tick) is infinitely better
+        detail = f"x{1 / ratio:.3g} better" if ratio > 0 else "better (zero)"
     if decisive(nb, nn, alpha):
         regression = ratio > factor and p_worse < alpha
         improvement = ratio < 1.0 / factor and p_better < alpha
