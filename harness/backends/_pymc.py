@@ -1,14 +1,17 @@
 """Code shared by the PyMC-family backends (pymc, nutpie, pymc-numpyro, pymc-blackjax).
 
-All of them read ``models/<name>/pymc_model.py``, whose ``build(data)`` returns a ``pm.Model`` with the
-data baked in as constants. Log densities and prior draws come from that same PyMC model for every
-backend of the family. Importing this module links pytensor to a system BLAS (before pytensor is
+All of them read ``models/<name>/pymc_model.py``, whose ``build(data)`` returns a ``pm.Model`` holding
+every data array as ``pm.Data("<key>_data", ...)`` (the catalogue contract, ``models/README.md``), so a
+model compiled once serves every data set of the same shapes: ``data_updates`` says which containers
+take the new values (``pm.set_data``, nutpie's ``with_data``, or arguments of the JAX programs).
+Log densities and prior draws come from that same PyMC model for every backend of the family. Importing this module links pytensor to a system BLAS (before pytensor is
 imported); libraries themselves are imported inside the functions.
 """
 
 from __future__ import annotations
 
 import os
+import time
 
 import numpy as np
 
@@ -54,11 +57,30 @@ def build(spec: ModelSpec, data: Data):
     return implementation(spec.name, FAMILY).build(data)
 
 
-def same_data(a: Data, b: Data) -> bool:
-    """True when two data dicts hold equal values (the model compiled for ``a`` serves ``b``)."""
-    if a is b:
-        return True
-    return a.keys() == b.keys() and all(np.array_equal(np.asarray(a[k]), np.asarray(b[k])) for k in a)
+DATA_SUFFIX = "_data"  # the catalogue's pm.Data container of data entry ``key`` is named ``key + DATA_SUFFIX``
+
+
+def data_updates(model, old: Data, new: Data) -> dict[str, np.ndarray] | None:
+    """{pm.Data name: new value} that turn ``model`` (built for ``old``) into the model of ``new``.
+
+    Every container of the model gets its entry of ``new``, cast to the container's dtype. None when
+    the model cannot take ``new`` without a rebuild: the entries differ in names or shapes, or an entry
+    that differs has no container (a Python int, or an array the model holds as a constant).
+    """
+    if old.keys() != new.keys():
+        return None
+    containers = {v.name: v for v in model.data_vars}
+    updates = {}
+    for key in new:
+        a, b = np.asarray(old[key]), np.asarray(new[key])
+        if a.shape != b.shape:
+            return None
+        container = containers.get(key + DATA_SUFFIX)
+        if container is not None:
+            updates[container.name] = b.astype(container.dtype, copy=False)
+        elif not np.array_equal(a, b):
+            return None
+    return updates
 
 
 def unconstrained_point(model, point: dict) -> dict[str, np.ndarray]:
@@ -120,32 +142,46 @@ def initial_point_fn(model):
 
 
 class JaxModel:
-    """A PyMC model as JAX functions of its unconstrained value variables.
+    """A PyMC model as JAX functions of its unconstrained value variables and its data.
 
     ``position`` is a tuple with one array per value variable (``value_names``, PyMC's
-    ``model.value_vars`` order, each of the variable's unconstrained shape).
+    ``model.value_vars`` order, each of the variable's unconstrained shape); ``data`` a tuple with one
+    array per ``pm.Data`` container (``data_names``, ``model.data_vars`` order). The containers are
+    inputs of the jaxified graphs, not constants, so one compiled program serves every data set of the
+    same shapes (``data_of``).
 
-    logp(position) -> scalar              joint log density on the unconstrained scale (with Jacobian)
-    constrain(position) -> {name: array}  the free parameters ``names`` on the constrained scale
-    initial_positions(seeds) -> position  PyMC's jittered initial points, one per seed: (len(seeds), *shape)
+    logp(position, data) -> scalar              joint log density on the unconstrained scale (with Jacobian)
+    constrain(position, data) -> {name: array}  the free parameters ``names`` on the constrained scale
+    initial_positions(seeds) -> position        PyMC's jittered initial points, one per seed: (len(seeds), *shape)
     """
 
     def __init__(self, model, names: tuple[str, ...]):
-        from pymc.sampling.jax import get_jaxified_graph, get_jaxified_logp
+        from pymc.sampling.jax import get_jaxified_graph
+        from pytensor.graph.replace import clone_replace
 
         self.model = model
         self.names = names
         self.value_names = tuple(v.name for v in model.value_vars)
-        self._logp = get_jaxified_logp(model)  # sic: PyMC's default ``negative_logp=True`` returns +logp
+        containers = list(model.data_vars)
+        self.data_names = tuple(v.name for v in containers)
+        stand_ins = [v.type(name=v.name) for v in containers]
         constrained = {v.name: v for v in model.unobserved_value_vars}
-        self._constrain = get_jaxified_graph(inputs=model.value_vars, outputs=[constrained[n] for n in names])
+        outputs = clone_replace([model.logp(), *(constrained[n] for n in names)], replace=dict(zip(containers, stand_ins)))
+        inputs = [*model.value_vars, *stand_ins]
+        self._logp = get_jaxified_graph(inputs=inputs, outputs=outputs[:1])
+        self._constrain = get_jaxified_graph(inputs=inputs, outputs=outputs[1:])
         self._initial_point = initial_point_fn(model)
 
-    def logp(self, position):
-        return self._logp(position)
+    def logp(self, position, data):
+        return self._logp(*position, *data)[0]
 
-    def constrain(self, position) -> dict:
-        return dict(zip(self.names, self._constrain(*position)))
+    def constrain(self, position, data) -> dict:
+        return dict(zip(self.names, self._constrain(*position, *data)))
+
+    def data_of(self, data: Data) -> tuple[np.ndarray, ...]:
+        """The containers' values for ``data`` (the model's own values where ``data`` has no entry)."""
+        updates = data_updates(self.model, data, data) or {}
+        return tuple(updates.get(n, np.asarray(self.model[n].get_value())) for n in self.data_names)
 
     def initial_positions(self, seeds: list[int]) -> tuple[np.ndarray, ...]:
         points = [self._initial_point(s) for s in seeds]
@@ -157,6 +193,21 @@ class JaxModel:
         return tuple(unconstrained[n] for n in self.value_names)
 
 
+def rebuild_for(compiled, data: Data, prepare) -> float:
+    """Make a JAX-family handle ({"spec", "data", "jm", ...}) serve ``data``; returns rebuild seconds.
+
+    Data that fits the compiled programs (``data_updates``) needs nothing: the programs take the
+    containers' values as arguments. Otherwise ``prepare()`` builds and compiles a new handle for
+    ``data`` (it replaces ``compiled.handle``) and its wall seconds are returned.
+    """
+    handle = compiled.handle
+    if data_updates(handle["jm"].model, handle["data"], data) is not None:
+        return 0.0
+    start = time.perf_counter()
+    compiled.handle = {"spec": handle["spec"], **prepare()}
+    return time.perf_counter() - start
+
+
 def jax_gradient_fn(spec: ModelSpec, data: Data, point: dict):
     """Zero-argument closure: the jaxified log density and its gradient (jitted) at ``point``."""
     from harness.backends import _jax
@@ -166,11 +217,11 @@ def jax_gradient_fn(spec: ModelSpec, data: Data, point: dict):
 
     jm = JaxModel(build(spec, data), tuple(p.name for p in spec.params))
     grad = jax.jit(jax.value_and_grad(jm.logp))
-    position = jax.device_put(jm.position_of(point))
-    jax.block_until_ready(grad(position))
+    position, values = jax.device_put((jm.position_of(point), jm.data_of(data)))
+    jax.block_until_ready(grad(position, values))
 
     def evaluate():
-        return jax.block_until_ready(grad(position))
+        return jax.block_until_ready(grad(position, values))
 
     return evaluate
 

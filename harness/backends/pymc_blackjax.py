@@ -11,8 +11,10 @@ itself and compiles them ahead of time (``jax.jit(...).lower(...).compile()``), 
 * warm-up = the adaptation program, sampling = the kept-iterations program, each ending in
   ``jax.block_until_ready`` before the clock is read.
 
-Float64. The catalogue's models hold data as constants of the graph, so new data (SBC) rebuilds and
-recompiles; that time is the run's ``extra_compile_s``.
+Float64. Compiled once per data shape: the model's ``pm.Data`` containers are arguments of the
+jaxified log density and of the compiled programs (PyMC's own JAX path bakes them in as constants), so a
+new data set of the same shapes (SBC) runs the same programs. Other shapes rebuild and recompile;
+that time is the run's ``extra_compile_s``.
 """
 
 from __future__ import annotations
@@ -52,9 +54,10 @@ def describe() -> str:
 def _programs(jm: _pymc.JaxModel, settings):
     """(warmup, sampling) vectorised over chains, in the argument layout of ``harness.backends.blackjax``.
 
-    positions: one array (chain, *shape) per value variable (PyMC's initial points); keys (chain, 2).
-    ``warmup(positions, keys) -> (state, step_size (chain,), inverse_mass_matrix (chain, d), n_grad (chain,))``
-    runs window adaptation; ``sampling(state, step_size, inverse_mass_matrix, positions, keys) ->
+    args = (positions, data): positions one array (chain, *shape) per value variable (PyMC's initial
+    points), data one array per ``pm.Data`` container (shared by the chains); keys (chain, 2).
+    ``warmup(args, keys) -> (state, step_size (chain,), inverse_mass_matrix (chain, d), n_grad (chain,))``
+    runs window adaptation; ``sampling(state, step_size, inverse_mass_matrix, args, keys) ->
     ({name: (chain, draw, *shape)}, diverging (chain, draw), n_steps (chain, draw))`` the kept draws.
     """
     import blackjax
@@ -62,40 +65,49 @@ def _programs(jm: _pymc.JaxModel, settings):
 
     depth = settings.max_treedepth
 
-    def warmup_chain(position, key):
+    def logdensity(data):
+        return lambda position: jm.logp(position, data)
+
+    def warmup_chain(args, key):
+        position, data = args
         adaptation = blackjax.window_adaptation(
-            blackjax.nuts, jm.logp, is_mass_matrix_diagonal=True,
+            blackjax.nuts, logdensity(data), is_mass_matrix_diagonal=True,
             target_acceptance_rate=settings.target_accept, max_num_doublings=depth,
             adaptation_info_fn=lambda state, info, adaptation_state: info.num_integration_steps,
         )
         (state, params), steps = adaptation.run(jax.random.fold_in(key, 0), position, num_steps=settings.warmup)
         return state, params["step_size"], params["inverse_mass_matrix"], steps.sum()
 
-    def sampling_chain(state, step_size, inverse_mass_matrix, _position, key):
-        nuts = blackjax.nuts(jm.logp, step_size, inverse_mass_matrix, max_num_doublings=depth)
+    def sampling_chain(state, step_size, inverse_mass_matrix, args, key):
+        data = args[1]
+        nuts = blackjax.nuts(logdensity(data), step_size, inverse_mass_matrix, max_num_doublings=depth)
 
         def step(s, k):
             s, info = nuts.step(k, s)
-            return s, (jm.constrain(s.position), info.is_divergent, info.num_integration_steps)
+            return s, (jm.constrain(s.position, data), info.is_divergent, info.num_integration_steps)
 
         keys = jax.random.split(jax.random.fold_in(key, 1), settings.draws)
         return jax.lax.scan(step, state, keys)[1]
 
-    return jax.vmap(warmup_chain), jax.vmap(sampling_chain)
+    args_axes = (0, None)
+    return (jax.vmap(warmup_chain, in_axes=(args_axes, 0)),
+            jax.vmap(sampling_chain, in_axes=(0, 0, 0, args_axes, 0)))
 
 
-def _positions(jm: _pymc.JaxModel, seed: int, chains: int):
+def _args(jm: _pymc.JaxModel, data: Data, seed: int, chains: int):
+    """(positions, data) for the programs: PyMC's jittered initial points and the containers' values."""
     import jax
 
-    return jax.device_put(jm.initial_positions(chain_seeds(seed, chains)))
+    return jax.device_put((jm.initial_positions(chain_seeds(seed, chains)), jm.data_of(data)))
 
 
 def _prepare(spec: ModelSpec, data: Data, settings) -> dict:
-    """Build, jaxify and AOT-compile both programs for ``data``: {"jm", "programs"}."""
+    """Build, jaxify and AOT-compile both programs for data of this shape: {"jm", "programs", "data"}."""
     jm = _pymc.JaxModel(_pymc.build(spec, data), tuple(p.name for p in spec.params))
     warmup, sampling = _programs(jm, settings)
     keys = _jax.chain_keys(0, settings.chains)
-    return {"jm": jm, "programs": _blackjax._build(warmup, sampling, _positions(jm, 0, settings.chains), keys)}
+    programs = _blackjax._build(warmup, sampling, _args(jm, data, 0, settings.chains), keys)
+    return {"jm": jm, "programs": programs, "data": data}
 
 
 def compile(spec: ModelSpec, data: Data, settings: SamplerSettings) -> Compiled:
@@ -118,14 +130,10 @@ def compile(spec: ModelSpec, data: Data, settings: SamplerSettings) -> Compiled:
 
 def sample(compiled: Compiled, data: Data, settings: SamplerSettings, seed: int) -> Fit:
     """One vectorised multi-chain run: the warm-up program, then the sampling program, each synchronised."""
-    handle, extra_compile_s = compiled.handle, 0.0
-    if not _pymc.same_data(data, handle["data"]):
-        start = time.perf_counter()
-        handle = _prepare(handle["spec"], data, settings)
-        extra_compile_s = time.perf_counter() - start
-    positions = _positions(handle["jm"], seed, settings.chains)
+    extra_compile_s = _pymc.rebuild_for(compiled, data, lambda: _prepare(compiled.handle["spec"], data, settings))
+    handle = compiled.handle
     keys = _jax.chain_keys(seed, settings.chains)
-    fit = _blackjax._to_fit(*_blackjax._run(handle["programs"], positions, keys))
+    fit = _blackjax._to_fit(*_blackjax._run(handle["programs"], _args(handle["jm"], data, seed, settings.chains), keys))
     fit.extra_compile_s = extra_compile_s
     fit.info = {"sampler": SAMPLER, "recompiled_for_data": extra_compile_s > 0}
     return fit

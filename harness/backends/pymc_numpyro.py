@@ -12,8 +12,10 @@ the JIT), so the harness drives the same kernel itself, like ``harness/backends/
   ending in ``jax.block_until_ready`` before the clock is read (the loop programs are shared with
   ``harness/backends/numpyro.py``).
 
-Float64. The catalogue's models hold data as constants of the graph, so new data (SBC) rebuilds and
-recompiles; that time is the run's ``extra_compile_s``.
+Float64. Compiled once per data shape: the model's ``pm.Data`` containers are arguments of the
+jaxified log density and of the compiled programs (PyMC's own JAX path bakes them in as constants), so a
+new data set of the same shapes (SBC) runs the same programs. Other shapes rebuild and recompile;
+that time is the run's ``extra_compile_s``.
 """
 
 from __future__ import annotations
@@ -51,47 +53,52 @@ def describe() -> str:
 
 
 def _programs(jm: _pymc.JaxModel, settings):
-    """``init(positions, keys) -> state`` and ``advance(state, positions, length)``, vectorised over chains.
+    """``init(args, keys) -> state`` and ``advance(state, args, length)``, vectorised over chains.
 
-    positions: one array (chain, *shape) per value variable. ``advance`` takes ``length`` NUTS
-    iterations and returns the state and, per iteration, the constrained free parameters, divergence
-    flags and leapfrog steps; adaptation runs while the iteration counter is below ``settings.warmup``.
+    args = (positions, data): positions one array (chain, *shape) per value variable, data one array
+    per ``pm.Data`` container (shared by the chains). ``advance`` takes ``length`` NUTS iterations and
+    returns the state and, per iteration, the constrained free parameters, divergence flags and leapfrog
+    steps; adaptation runs while the iteration counter is below ``settings.warmup``.
     """
     import jax
-    from numpyro.infer import NUTS
+    from numpyro.infer.hmc import hmc
 
-    kernel = NUTS(
-        potential_fn=lambda position: -jm.logp(position),
-        target_accept_prob=settings.target_accept,
-        max_tree_depth=settings.max_treedepth,
-    )
+    # NumPyro's functional NUTS (what ``numpyro.infer.NUTS`` drives), with the data as model arguments
+    init_kernel, sample_kernel = hmc(potential_fn_gen=lambda data: lambda position: -jm.logp(position, data),
+                                     algo="NUTS")
 
-    def init_chain(position, key):
-        return kernel.init(key, settings.warmup, init_params=position, model_args=(), model_kwargs={})
+    def init_chain(args, key):
+        position, data = args
+        return init_kernel(position, settings.warmup, target_accept_prob=settings.target_accept,
+                           max_tree_depth=settings.max_treedepth, model_args=(data,), rng_key=key)
 
-    def advance_chain(state, _position, length):
+    def advance_chain(state, args, length):
+        data = args[1]
+
         def step(s, _):
-            s = kernel.sample(s, (), {})
-            return s, (jm.constrain(s.z), s.diverging, s.num_steps, s.energy)
+            s = sample_kernel(s, model_args=(data,))
+            return s, (jm.constrain(s.z, data), s.diverging, s.num_steps, s.energy)
 
         return jax.lax.scan(step, state, None, length=length)
 
-    return jax.vmap(init_chain), jax.vmap(advance_chain, in_axes=(0, 0, None))
+    chains_axes = ((0, None), 0)
+    return jax.vmap(init_chain, in_axes=chains_axes), jax.vmap(advance_chain, in_axes=(0, (0, None), None))
 
 
-def _positions(jm: _pymc.JaxModel, seed: int, chains: int):
+def _args(jm: _pymc.JaxModel, data: Data, seed: int, chains: int):
+    """(positions, data) for the programs: PyMC's jittered initial points and the containers' values."""
     import jax
 
-    return jax.device_put(jm.initial_positions(chain_seeds(seed, chains)))
+    return jax.device_put((jm.initial_positions(chain_seeds(seed, chains)), jm.data_of(data)))
 
 
 def _prepare(spec: ModelSpec, data: Data, settings) -> dict:
-    """Build, jaxify and AOT-compile for ``data``: {"jm", "programs"}."""
+    """Build, jaxify and AOT-compile for data of this shape: {"jm", "programs", "data"}."""
     jm = _pymc.JaxModel(_pymc.build(spec, data), tuple(p.name for p in spec.params))
     init, advance = _programs(jm, settings)
     keys = _jax.chain_keys(0, settings.chains)
-    programs = _numpyro._build(init, advance, _positions(jm, 0, settings.chains), keys, settings)
-    return {"jm": jm, "programs": programs}
+    programs = _numpyro._build(init, advance, _args(jm, data, 0, settings.chains), keys, settings)
+    return {"jm": jm, "programs": programs, "data": data}
 
 
 def compile(spec: ModelSpec, data: Data, settings: SamplerSettings) -> Compiled:
@@ -114,14 +121,11 @@ def compile(spec: ModelSpec, data: Data, settings: SamplerSettings) -> Compiled:
 
 def sample(compiled: Compiled, data: Data, settings: SamplerSettings, seed: int) -> Fit:
     """One vectorised multi-chain run; each phase ends in block_until_ready before the clock is read."""
-    handle, extra_compile_s = compiled.handle, 0.0
-    if not _pymc.same_data(data, handle["data"]):
-        start = time.perf_counter()
-        handle = _prepare(handle["spec"], data, settings)
-        extra_compile_s = time.perf_counter() - start
-    positions = _positions(handle["jm"], seed, settings.chains)
+    extra_compile_s = _pymc.rebuild_for(compiled, data, lambda: _prepare(compiled.handle["spec"], data, settings))
+    handle = compiled.handle
     keys = _jax.chain_keys(seed, settings.chains)
-    fit = _numpyro._to_fit(*_numpyro._run(handle["programs"], positions, keys, settings, draw_axis=1))
+    args = _args(handle["jm"], data, seed, settings.chains)
+    fit = _numpyro._to_fit(*_numpyro._run(handle["programs"], args, keys, settings, draw_axis=1))
     fit.extra_compile_s = extra_compile_s
     fit.info = {"sampler": SAMPLER, "recompiled_for_data": extra_compile_s > 0}
     return fit

@@ -9,7 +9,7 @@ import pytest
 
 from harness.backends import nutpie as nutpie_backend
 from harness.backends import pymc as pymc_backend
-from harness.catalogue import get_model
+from harness.catalogue import get_model, model_names
 from harness.settings import SamplerSettings
 
 SETTINGS = SamplerSettings(chains=2, warmup=200, draws=100)
@@ -106,12 +106,48 @@ def test_nutpie_warmup_share_from_progress_and_from_steps():
     assert how == "leapfrog_share" and share == pytest.approx(0.25)
 
 
-def test_nutpie_new_data_recompiles():
-    backend = module_or_skip("nutpie")
+@pytest.mark.parametrize("model", model_names())
+def test_catalogue_models_hold_their_data_in_containers(model):
+    """The catalogue contract (models/README.md, rule 7): every observed entry, and every other array the
+    model reads, is a ``pm.Data`` container named ``<key>_data`` holding that entry, so one compiled
+    model serves every simulated data set (SBC)."""
+    module_or_skip("pymc")
+    from harness.backends import _pymc
+
+    spec = get_model(model)
+    data = spec.data()
+    built = _pymc.build(spec, data)
+    containers = {v.name: v for v in built.data_vars}
+    for key in spec.observed:
+        assert key + _pymc.DATA_SUFFIX in containers, f"{model}: observed entry {key!r} is not a pm.Data container"
+    for name, container in containers.items():
+        key = name.removesuffix(_pymc.DATA_SUFFIX)
+        assert name.endswith(_pymc.DATA_SUFFIX) and key in data, f"{model}: container {name!r} names no data entry"
+        np.testing.assert_array_equal(container.get_value(), data[key])
+
+
+def test_data_updates_refuse_what_a_compiled_model_cannot_take():
+    """New values for the containers; None for another shape or a changed entry held as a constant."""
+    module_or_skip("pymc")
+    from harness.backends import _pymc
+
+    spec = get_model("two_groups_pooled")
+    data = spec.data()
+    model = _pymc.build(spec, data)
+    new = {**data, "x": data["x"] + 1.0}
+    assert set(_pymc.data_updates(model, data, new)) == {"x_data"}
+    assert _pymc.data_updates(model, data, {**data, "x": data["x"][:-1]}) is None  # other shape
+    assert _pymc.data_updates(model, data, {**data, "group": 1 - data["group"]}) is None  # not read: a constant
+
+
+@pytest.mark.parametrize("name", list(MODULES))
+def test_new_shape_rebuilds(name):
+    """Data of another shape cannot use the compiled model: it is rebuilt, and the time reported."""
+    backend = module_or_skip(name)
     spec = get_model("normal_mean")
     data = spec.data()
     compiled = backend.compile(spec, data, SETTINGS)
-    other = {k: (v + 1.0 if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v) for k, v in data.items()}
-    fit = backend.sample(compiled, other, SETTINGS, 3)
+    shorter = {**data, "x": data["x"][:-5] + 1.0, "K": data["K"] - 5}
+    fit = backend.sample(compiled, shorter, SETTINGS, 3)
     assert fit.info["recompiled_for_data"] and fit.extra_compile_s > 0
-    assert abs(fit.draws["mu"].mean() - data["x"].mean() - 1.0) < 0.5
+    assert abs(fit.draws["mu"].mean() - shorter["x"].mean()) < 0.5
