@@ -96,3 +96,35 @@ def test_size_arguments_are_checked():
 def test_unknown_model_lists_valid_names():
     with pytest.raises(UnknownModelError, match="eight_schools_noncentered"):
         get_model("eight_school")
+
+
+@pytest.mark.parametrize("values", [
+    np.array([-3.0, -0.5, 0.0, 0.7, 12.0]),  # spans every support edge used below
+    np.array([1e-300, 2.5, 99.9, 100.0, 100.1]),
+])
+def test_shared_densities_match_scipy(values):
+    """The closed-form densities of models/_common.py equal scipy.stats' on and off their supports."""
+    from scipy import stats
+
+    from models import _common
+
+    def scipy_sum(logpdf):
+        return float(np.sum(logpdf))
+
+    cases = [
+        (_common.normal_lpdf(values, 0.3, 2.0), scipy_sum(stats.norm.logpdf(values, 0.3, 2.0))),
+        (_common.normal_lpdf(values, values[::-1], np.full(5, 0.5)), scipy_sum(stats.norm.logpdf(values, values[::-1], 0.5))),
+        (_common.half_cauchy_lpdf(np.abs(values), 5.0), scipy_sum(stats.halfcauchy.logpdf(np.abs(values), scale=5.0))),
+        (_common.half_cauchy_lpdf(values, 5.0), scipy_sum(stats.halfcauchy.logpdf(values, scale=5.0))),
+        (_common.lognormal_lpdf(np.abs(values) + 1e-3, -1.0, 0.5),
+         scipy_sum(stats.lognorm.logpdf(np.abs(values) + 1e-3, s=0.5, scale=np.exp(-1.0)))),
+        (_common.lognormal_lpdf(values, -1.0, 0.5), scipy_sum(stats.lognorm.logpdf(values, s=0.5, scale=np.exp(-1.0)))),
+        (_common.uniform_lpdf(np.clip(values, 0, 100), 0.0, 100.0), scipy_sum(stats.uniform.logpdf(np.clip(values, 0, 100), 0.0, 100.0))),
+        (_common.uniform_lpdf(values, 0.0, 100.0), scipy_sum(stats.uniform.logpdf(values, 0.0, 100.0))),
+    ]
+    for ours, theirs in cases:
+        if np.isfinite(theirs):
+            assert ours == pytest.approx(theirs, rel=1e-12, abs=1e-12)
+        else:
+            assert ours == theirs
+    assert np.isnan(_common.normal_lpdf(values, 0.0, -1.0))  # invalid scale, like scipy

@@ -24,6 +24,8 @@ and optionally
                                                     import (thread pools capped at ``cores``)
     peak_device_memory_mb() -> float | None         peak accelerator memory of this process so far
     sample_batch(compiled, datasets, settings, seeds) -> list[Fit]   many data sets in one call (SBC)
+    compile_batch(spec, data, settings, batch) -> Compiled   with sample_batch: compile only the programs
+                                                    for ``batch`` data sets of this shape (SBC)
     gradient_fn(spec, data, point) -> Callable[[], Any]   the sampler's log density + gradient at a
                                                     fixed point, as a zero-argument closure (micro-benchmarks)
     prior_draws(spec, data, n, seed) -> dict        n draws {name: (n, *shape)} from the backend's own prior

@@ -209,11 +209,15 @@ def rank_of(true: np.ndarray, draws: np.ndarray, rng: np.random.Generator) -> np
     return less + rng.integers(0, equal + 1)
 
 
+def log_terms(spec: ModelSpec, data: Data, params: Params) -> tuple[float, float]:
+    """(loglik, joint) at one point: the extra test quantities."""
+    loglik = float(spec.log_likelihood(params, data))
+    return loglik, float(spec.log_prior(params, data)) + loglik
+
+
 def quantity_values(spec: ModelSpec, data: Data, params: Params) -> np.ndarray:
     """All test quantities at one point: (Q,) = parameter components, loglik, joint."""
-    loglik = float(spec.log_likelihood(params, data))
-    joint = float(spec.log_prior(params, data)) + loglik
-    return np.concatenate([flatten_point(spec, data, params), [loglik, joint]])
+    return np.concatenate([flatten_point(spec, data, params), log_terms(spec, data, params)])
 
 
 @dataclass
@@ -245,7 +249,7 @@ def replicate_ranks(spec: ModelSpec, data: Data, truth: Params, draws: dict[str,
     values[:, :, :n_par] = x
     for c in range(n_chain):
         for d in range(n_draw):
-            values[c, d, n_par:] = quantity_values(spec, data, point_at(spec, draws, c, d))[n_par:]
+            values[c, d, n_par:] = log_terms(spec, data, point_at(spec, draws, c, d))
     names = quantity_names(spec, data)
     if np.any(np.isnan(values)):
         raise FloatingPointError(f"NaN test quantities: {[n for j, n in enumerate(names) if np.isnan(values[..., j]).any()]}")

@@ -7,8 +7,9 @@ tie-breaking. Nothing depends on the backend, the batch or the worker, so every 
 simulated data sets and a resumed run reproduces an uninterrupted one.
 
 Compilation: the process that runs tasks (``harness.sbc.child``, one per Dask worker) keeps a small
-cache of compiled models keyed by (backend, model, data size, settings): ``backend.compile`` runs once
-per process for each, and every later replicate or batch of that model x backend reuses it. Each
+cache of compiled models keyed by (backend, model, data size, settings, batch): ``backend.compile``
+(or, for batched tasks, ``backend.compile_batch``, which compiles only the vectorised programs) runs
+once per process for each, and every later replicate or batch of that model x backend reuses it. Each
 simulated data set is then fitted with ``backend.sample``, or, when the backend has ``sample_batch``
 and the task asks for it, all of the task's data sets in one vectorised call. Batches have fixed
 boundaries ([0, B), [B, 2B), ...); a short last batch is padded with copies of its first data set
@@ -91,7 +92,7 @@ def _context(task: Task) -> dict:
 
     spec = get_model(task.model)
     size = tuple(sorted(spec.size_defaults.items()))
-    key = (task.backend, task.model, size, tuple(sorted(task.settings.items())))
+    key = (task.backend, task.model, size, tuple(sorted(task.settings.items())), task.batch)
     ctx = _CONTEXTS.get(key)
     if ctx is not None:
         _CONTEXTS.move_to_end(key)
@@ -101,8 +102,11 @@ def _context(task: Task) -> dict:
     ctx = {"spec": spec, "data": data, "settings": settings, "compile_s": 0.0, "error": None, "fresh": True}
     start = time.perf_counter()
     try:
-        ctx["backend"] = get_backend(task.backend)
-        ctx["compiled"] = ctx["backend"].compile(spec, data, settings)
+        backend = ctx["backend"] = get_backend(task.backend)
+        if task.batch > 0 and hasattr(backend, "compile_batch"):  # only the programs sample_batch runs
+            ctx["compiled"] = backend.compile_batch(spec, data, settings, task.batch)
+        else:
+            ctx["compiled"] = backend.compile(spec, data, settings)
     except Exception as err:  # every replicate of this model x backend then fails with this error
         ctx["error"] = "compile failed: " + _error_text(err)
     ctx["compile_s"] = time.perf_counter() - start

@@ -141,3 +141,26 @@ def test_blackjax_gradient_is_minus_numpyro_potential():
     expected = jax.grad(potential)(z)
     for name in z:
         np.testing.assert_allclose(np.asarray(grad[name]), -np.asarray(expected[name]))
+
+
+@pytest.mark.parametrize("module", JAX_BACKENDS, ids=lambda m: m.NAME)
+def test_compile_batch_compiles_only_the_batch_programs(module):
+    """SBC's compile: the vmapped programs only. Batches fit as after a full compile; ``sample``
+    compiles its own programs on first use (reported as extra compile) and fits as after a full compile."""
+    for name in ("jax", "numpyro", "blackjax"):
+        pytest.importorskip(name)
+    spec = get_model("normal_mean")
+    data = spec.data()
+    other = {**data, "x": data["x"] + 1.0}
+    settings = SamplerSettings(chains=1, warmup=60, draws=40)
+    batched = module.compile_batch(spec, data, settings, 2)
+    assert batched.handle["programs"] is None and set(batched.handle["batched"]) == {2}
+    full = module.compile(spec, data, settings)
+    fits = module.sample_batch(batched, [data, other], settings, [1, 2])
+    assert fits[0].extra_compile_s == 0.0
+    expected = module.sample_batch(full, [data, other], settings, [1, 2])
+    for fit, want in zip(fits, expected):
+        np.testing.assert_array_equal(fit.draws["mu"], want.draws["mu"])
+    single = module.sample(batched, other, settings, 3)
+    assert single.extra_compile_s > 0 and batched.handle["programs"] is not None
+    np.testing.assert_array_equal(single.draws["mu"], module.sample(full, other, settings, 3).draws["mu"])
