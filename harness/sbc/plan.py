@@ -24,13 +24,14 @@ from harness.sbc.store import combo_key
 from harness.sbc.worker import Task
 from harness.settings import SamplerSettings, SettingsError
 
-# Replicates per backend of the default run (``python -m harness sbc`` = ``nox -s sbc``), sized from
-# measured costs on this 2-core machine (1 chain x 500 warm-up x 500 draws, two workers, shared with
-# other jobs): for all 9 catalogue models, NumPyro ~280 s per 100 replicates (+ ~20 s compile per
-# model), Stan ~0.4 s per replicate, PyMC ~2.5 s (it rebuilds and recompiles the model for each data
-# set), Pyro ~18 s (20-100 s per fit, two at a time). Defaults: ~12-19 + ~6 + ~7.5 + ~11 min, about
-# 40 min in all. Pyro's 4 and PyMC's 20 replicates are a smoke test (inconclusive: fewer than
-# MIN_REPLICATES usable fits for Pyro); run them longer with --sims and --resume.
+# Replicates per backend of the default run (``python -m harness sbc`` = ``nox -s sbc``): each
+# backend's SBC_REPLICATES, sized from measured costs on this 2-core machine (1 chain x 500 warm-up x
+# 500 draws, two workers; README "SBC cost per backend"). Every backend compiles once per worker and
+# data shape. Per replicate after compile: NumPyro/BlackJAX 0.02-0.05 s (1000 eight_schools_noncentered
+# replicates in 28 s end to end), nutpie/pymc-numpyro/pymc-blackjax 0.07-0.09 s, PyMC 0.3 s (its own
+# Python NUTS loop), Stan ~0.4 s, Pyro 10-100 s (its Python NUTS loop over a TorchScript gradient).
+# Pyro's 4 replicates are a smoke test (inconclusive: fewer than MIN_REPLICATES usable fits); run it
+# longer with --sims and --resume, or on a cluster (--scheduler).
 FALLBACK_SIMS = 100  # backends that declare no SBC_REPLICATES
 SBC_CHAINS, SBC_WARMUP, SBC_DRAWS = 1, 500, 500
 DEFAULT_BATCH = 10
