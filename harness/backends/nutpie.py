@@ -40,7 +40,7 @@ MODEL_FILE = _pymc.MODEL_FILE
 REQUIRES = ("pymc", "nutpie", "numba")
 PACKAGES = ("pymc", "pytensor", "nutpie", "numba")
 DEVICES = ("cpu",)
-SBC_REPLICATES = 200  # compiled once per data shape: ~0.09 s a replicate on eight_schools_noncentered
+SBC_REPLICATES = 200  # compiled once per data shape: ~0.04 s a replicate on eight_schools_noncentered
 NUTPIE_BACKEND = "numba"
 PROGRESS_RATE_MS = 1
 

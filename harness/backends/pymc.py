@@ -35,7 +35,7 @@ MODEL_FILE = _pymc.MODEL_FILE
 REQUIRES = ("pymc",)
 PACKAGES = ("pymc", "pytensor")
 DEVICES = ("cpu",)
-SBC_REPLICATES = 100  # ~0.3 s a replicate on eight_schools_noncentered (PyMC's Python NUTS loop)
+SBC_REPLICATES = 100  # ~0.27 s a replicate on eight_schools_noncentered (PyMC's Python NUTS loop)
 QUICK_SUITE = True  # in the regression gate's quick suite (harness/compare/quick.py)
 SAMPLER = "pymc"
 

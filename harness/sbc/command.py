@@ -1,9 +1,9 @@
 """``python -m harness sbc``: simulation-based calibration of models x backends.
 
-Defaults (``python -m harness sbc`` = ``nox -s sbc``): every catalogue model x the four core backends,
+Defaults (``python -m harness sbc`` = ``nox -s sbc``): every catalogue model x every default backend,
 1 chain x 500 warm-up x 500 draws per fit, L = 39 kept draws, alpha = 0.05, replicates per backend
-numpyro 200, stan 100, pymc 20, pyro 4 (about 40 minutes on 2 cores; see
-each backend module's ``SBC_REPLICATES``), all CPU cores. ``--resume DIR`` continues an interrupted run
+from each backend module's ``SBC_REPLICATES`` (``python -m harness list`` shows them; measured costs in
+``harness.sbc.plan``), all CPU cores. ``--resume DIR`` continues an interrupted run
 and can extend it (``--sims pyro=50``). ``--confirm`` reruns every flagged combination on fresh data
 sets, sized for power, and only a confirmed flag is a final ``fail`` (``harness.sbc.summary``).
 Replicates run as Dask tasks on an embedded local cluster (one single-threaded worker per core, or

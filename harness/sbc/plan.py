@@ -26,12 +26,12 @@ from harness.settings import SamplerSettings, SettingsError
 
 # Replicates per backend of the default run (``python -m harness sbc`` = ``nox -s sbc``): each
 # backend's SBC_REPLICATES, sized from measured costs on this 2-core machine (1 chain x 500 warm-up x
-# 500 draws, two workers; README "SBC cost per backend"). Every backend compiles once per worker and
-# data shape. Per replicate after compile: NumPyro/BlackJAX 0.02-0.05 s (1000 eight_schools_noncentered
-# replicates in 28 s end to end), nutpie/pymc-numpyro/pymc-blackjax 0.07-0.09 s, PyMC 0.3 s (its own
-# Python NUTS loop), Stan ~0.4 s, Pyro 10-100 s (its Python NUTS loop over a TorchScript gradient).
-# Pyro's 4 replicates are a smoke test (inconclusive: fewer than MIN_REPLICATES usable fits); run it
-# longer with --sims and --resume, or on a cluster (--scheduler).
+# 500 draws; README "SBC cost per backend"). Every backend compiles once per worker and data shape.
+# Median seconds per replicate on eight_schools_noncentered, one core, compile excluded: pymc-numpyro
+# and pymc-blackjax 0.02, BlackJAX 0.03, NumPyro 0.04, nutpie and cmdstanpy 0.05, PyStan 0.18, PyMC
+# 0.27 (its Python NUTS loop), Pyro 4.6 (0.8-10 over the catalogue). Pyro's 20 replicates per model
+# (7 min for the catalogue on two workers) can pass only weakly; run it longer with --sims and
+# --resume, or on a cluster (--scheduler).
 FALLBACK_SIMS = 100  # backends that declare no SBC_REPLICATES
 SBC_CHAINS, SBC_WARMUP, SBC_DRAWS = 1, 500, 500
 DEFAULT_BATCH = 10
