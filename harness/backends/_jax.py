@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from pathlib import Path
 
 import numpy as np
 
-from harness.backends.base import chain_seeds
+from harness.backends.base import Compiled, chain_seeds
 from harness.paths import cache_root
 from harness.spec import Data
 
@@ -103,6 +104,46 @@ def stack_batch(datasets: list[Data], seeds: list[int], chains: int, device: str
     arrays = jax.tree.map(lambda *xs: jnp.stack(xs), *[a for a, _ in split])
     keys = jnp.stack([chain_keys(s, chains, device) for s in seeds])
     return arrays, split[0][1], [s for _, s in split], keys
+
+
+# ---------------------------------------------------------------- programs compiled once per batch size
+# A NumPyro-model JAX backend's handle: {"functions": (pure programs, vectorised over chains),
+# "static": the data's Python ints, "programs": the AOT-compiled programs for one data set or None,
+# "batched": {B: the programs vmapped over B data sets}}. ``builder(handle, batch, settings)`` returns
+# ``build(arrays, keys) -> programs`` (``batch`` 0: one data set).
+
+
+def ensure_programs(handle: dict, batch: int, arrays, keys, build) -> float:
+    """Compile ``build(arrays, keys)`` into ``handle`` for ``batch`` (0: one data set) unless there;
+    returns the seconds it took (0 when already compiled)."""
+    if (handle["batched"].get(batch) if batch else handle["programs"]) is not None:
+        return 0.0
+    start = time.perf_counter()
+    programs = build(arrays, keys)
+    if batch:
+        handle["batched"][batch] = programs
+    else:
+        handle["programs"] = programs
+    return time.perf_counter() - start
+
+
+def ensure_programs_like(handle: dict, data: Data, settings, batch: int, builder) -> float:
+    """``ensure_programs`` with inputs shaped like ``data`` (``batch`` copies of it when ``batch`` > 0)."""
+    if batch:
+        arrays, _, _, keys = stack_batch([data] * batch, [0] * batch, settings.chains, settings.device)
+    else:
+        arrays, keys = split_data(data, settings.device)[0], chain_keys(0, settings.chains, settings.device)
+    return ensure_programs(handle, batch, arrays, keys, builder(handle, batch, settings))
+
+
+def compile_programs(handle: dict, data: Data, settings, batch: int, builder, info) -> Compiled:
+    """The backend's ``compile`` (``batch`` 0) or ``compile_batch``: the programs for data shaped like
+    ``data``, timed, with the JAX cache's verdict; ``info(handle, settings)`` gives the backend facts."""
+    start = time.perf_counter()
+    entries_before = cache_entries()
+    ensure_programs_like(handle, data, settings, batch, builder)
+    compile_s = time.perf_counter() - start
+    return Compiled(handle, compile_s, cache_hit=cache_entries() == entries_before, info=info(handle, settings))
 
 
 @contextlib.contextmanager

@@ -143,7 +143,7 @@ def _run(programs: dict, arrays, keys):
 
 
 def _prepare(spec: ModelSpec, data: Data, settings: SamplerSettings) -> dict:
-    """The handle before any compile: the pure programs for data of this shape and its static part."""
+    """The handle before any compile (see ``harness.backends._jax``): pure programs and static data."""
     model = implementation(spec.name, FAMILY).model
     arrays, static = split_data(data, settings.device)
     names = tuple(p.name for p in spec.params)
@@ -151,9 +151,19 @@ def _prepare(spec: ModelSpec, data: Data, settings: SamplerSettings) -> dict:
     return {"programs": None, "functions": functions, "static": static, "batched": {}}
 
 
-def _compiled(handle: dict, compile_s: float, entries_before: int, settings: SamplerSettings) -> Compiled:
+def _builder(handle: dict, batch: int, settings: SamplerSettings):
+    """``build(arrays, keys)`` of the programs for one data set (``batch`` 0) or vmapped over a batch."""
+    import jax
+
+    warmup, sampling = handle["functions"]
+    if batch:
+        warmup, sampling = jax.vmap(warmup), jax.vmap(sampling)
+    return lambda arrays, keys: _build(warmup, sampling, arrays, keys)
+
+
+def _info(handle: dict, settings: SamplerSettings) -> dict:
     device = jax_device(settings.device)
-    info = {
+    return {
         "sampler": SAMPLER,
         "chain_method": CHAIN_METHOD,
         "dtype": "float64",
@@ -161,56 +171,19 @@ def _compiled(handle: dict, compile_s: float, entries_before: int, settings: Sam
         "platform": device.platform,
         "device_kind": device.device_kind,
     }
-    return Compiled(handle, compile_s, cache_hit=_jax.cache_entries() == entries_before, info=info)
-
-
-def _single_programs(handle: dict, data: Data, settings: SamplerSettings) -> float:
-    """AOT-compile the one-data-set programs into ``handle`` unless there; returns the seconds it took."""
-    if handle["programs"] is not None:
-        return 0.0
-    start = time.perf_counter()
-    arrays, _ = split_data(data, settings.device)
-    warmup, sampling = handle["functions"]
-    handle["programs"] = _build(warmup, sampling, arrays, _jax.chain_keys(0, settings.chains, settings.device))
-    return time.perf_counter() - start
-
-
-def _batch_programs(handle: dict, arrays, keys) -> float:
-    """AOT-compile the programs vmapped over a batch of data sets (``keys``: (batch, chain, 2)) unless
-    there; returns the seconds it took."""
-    import jax
-
-    batch = int(keys.shape[0])
-    if batch in handle["batched"]:
-        return 0.0
-    start = time.perf_counter()
-    warmup, sampling = handle["functions"]
-    handle["batched"][batch] = _build(jax.vmap(warmup), jax.vmap(sampling), arrays, keys)
-    return time.perf_counter() - start
 
 
 def compile(spec: ModelSpec, data: Data, settings: SamplerSettings) -> Compiled:
     """AOT-compile the warm-up (window adaptation) and sampling programs for data of this shape."""
     _jax.configure()
-
-    start = time.perf_counter()
-    entries_before = _jax.cache_entries()
-    handle = _prepare(spec, data, settings)
-    _single_programs(handle, data, settings)
-    return _compiled(handle, time.perf_counter() - start, entries_before, settings)
+    return _jax.compile_programs(_prepare(spec, data, settings), data, settings, 0, _builder, _info)
 
 
 def compile_batch(spec: ModelSpec, data: Data, settings: SamplerSettings, batch: int) -> Compiled:
     """SBC: compile only the programs ``sample_batch`` runs, for ``batch`` data sets shaped like ``data``
     (``sample`` compiles its own on first use)."""
     _jax.configure()
-
-    start = time.perf_counter()
-    entries_before = _jax.cache_entries()
-    handle = _prepare(spec, data, settings)
-    arrays, _, _, keys = _jax.stack_batch([data] * batch, [0] * batch, settings.chains, settings.device)
-    _batch_programs(handle, arrays, keys)
-    return _compiled(handle, time.perf_counter() - start, entries_before, settings)
+    return _jax.compile_programs(_prepare(spec, data, settings), data, settings, batch, _builder, _info)
 
 
 def _check_static(compiled: Compiled, static: dict) -> None:
@@ -235,7 +208,7 @@ def sample(compiled: Compiled, data: Data, settings: SamplerSettings, seed: int)
     """One vectorised multi-chain run; each phase ends in block_until_ready before the clock is read."""
     arrays, static = split_data(data, settings.device)
     _check_static(compiled, static)
-    compile_s = _single_programs(compiled.handle, data, settings)
+    compile_s = _jax.ensure_programs_like(compiled.handle, data, settings, 0, _builder)
     keys = _jax.chain_keys(seed, settings.chains, settings.device)
     fit = _to_fit(*_run(compiled.handle["programs"], arrays, keys))
     fit.extra_compile_s = compile_s
@@ -253,7 +226,7 @@ def sample_batch(compiled: Compiled, datasets: list[Data], settings: SamplerSett
     for static in statics:
         _check_static(compiled, static)
     batch = len(datasets)
-    compile_s = _batch_programs(compiled.handle, arrays, keys)
+    compile_s = _jax.ensure_programs(compiled.handle, batch, arrays, keys, _builder(compiled.handle, batch, settings))
     draws, diverging, n_steps, n_warm, warmup_s, sampling_s = _run(compiled.handle["batched"][batch], arrays, keys)
     fits = [
         _to_fit({k: v[i] for k, v in draws.items()}, diverging[i], n_steps[i], n_warm[i], warmup_s / batch, sampling_s / batch)

@@ -138,75 +138,47 @@ def _run(programs: dict, arrays, keys, settings, draw_axis: int):
 
 
 def _prepare(spec: ModelSpec, data: Data, settings: SamplerSettings) -> dict:
-    """The handle before any compile: the pure programs for data of this shape and its static part."""
+    """The handle before any compile (see ``harness.backends._jax``): pure programs and static data."""
     model = implementation(spec.name, FAMILY).model
     _, static = split_data(data, settings.device)
     names = tuple(p.name for p in spec.params)
     return {"programs": None, "functions": _programs(model, static, settings, names), "static": static, "batched": {}}
 
 
-def _compiled(handle: dict, compile_s: float, entries_before: int, settings: SamplerSettings, chunk: int) -> Compiled:
-    info = {
+def _builder(handle: dict, batch: int, settings: SamplerSettings):
+    """``build(arrays, keys)`` of the programs for one data set (``batch`` 0) or vmapped over a batch."""
+    import jax
+
+    init, advance = handle["functions"]
+    if batch:
+        init, advance = jax.vmap(init), jax.vmap(advance, in_axes=(0, 0, None))
+    return lambda arrays, keys: _build(init, advance, arrays, keys, settings)
+
+
+def _info(handle: dict, settings: SamplerSettings) -> dict:
+    programs = handle["programs"] or next(iter(handle["batched"].values()))
+    return {
         "sampler": SAMPLER,
         "chain_method": CHAIN_METHOD,
         "dtype": "float64",
         "jit": True,
-        "loop_chunk": chunk,
+        "loop_chunk": programs["chunk"],
         "platform": jax_device(settings.device).platform,
         "device_kind": jax_device(settings.device).device_kind,
     }
-    return Compiled(handle, compile_s, cache_hit=_jax.cache_entries() == entries_before, info=info)
-
-
-def _single_programs(handle: dict, data: Data, settings: SamplerSettings) -> float:
-    """AOT-compile the one-data-set programs into ``handle`` unless there; returns the seconds it took."""
-    if handle["programs"] is not None:
-        return 0.0
-    start = time.perf_counter()
-    arrays, _ = split_data(data, settings.device)
-    init, advance = handle["functions"]
-    handle["programs"] = _build(init, advance, arrays, _jax.chain_keys(0, settings.chains, settings.device), settings)
-    return time.perf_counter() - start
-
-
-def _batch_programs(handle: dict, arrays, keys, settings: SamplerSettings) -> float:
-    """AOT-compile the programs vmapped over a batch of data sets (``keys``: (batch, chain, 2)) unless
-    there; returns the seconds it took."""
-    import jax
-
-    batch = int(keys.shape[0])
-    if batch in handle["batched"]:
-        return 0.0
-    start = time.perf_counter()
-    init, advance = handle["functions"]
-    batched = (jax.vmap(init), jax.vmap(advance, in_axes=(0, 0, None)))
-    handle["batched"][batch] = _build(*batched, arrays, keys, settings)
-    return time.perf_counter() - start
 
 
 def compile(spec: ModelSpec, data: Data, settings: SamplerSettings) -> Compiled:
     """AOT-compile initialisation and the NUTS loop for data of this shape."""
     _jax.configure()
-
-    start = time.perf_counter()
-    entries_before = _jax.cache_entries()
-    handle = _prepare(spec, data, settings)
-    _single_programs(handle, data, settings)
-    return _compiled(handle, time.perf_counter() - start, entries_before, settings, handle["programs"]["chunk"])
+    return _jax.compile_programs(_prepare(spec, data, settings), data, settings, 0, _builder, _info)
 
 
 def compile_batch(spec: ModelSpec, data: Data, settings: SamplerSettings, batch: int) -> Compiled:
     """SBC: compile only the programs ``sample_batch`` runs, for ``batch`` data sets shaped like ``data``
     (``sample`` compiles its own on first use)."""
     _jax.configure()
-
-    start = time.perf_counter()
-    entries_before = _jax.cache_entries()
-    handle = _prepare(spec, data, settings)
-    arrays, _, _, keys = _jax.stack_batch([data] * batch, [0] * batch, settings.chains, settings.device)
-    _batch_programs(handle, arrays, keys, settings)
-    chunk = handle["batched"][batch]["chunk"]
-    return _compiled(handle, time.perf_counter() - start, entries_before, settings, chunk)
+    return _jax.compile_programs(_prepare(spec, data, settings), data, settings, batch, _builder, _info)
 
 
 def _check_static(compiled: Compiled, static: dict) -> None:
@@ -231,7 +203,7 @@ def sample(compiled: Compiled, data: Data, settings: SamplerSettings, seed: int)
     """One vectorised multi-chain run; each phase ends in block_until_ready before the clock is read."""
     arrays, static = split_data(data, settings.device)
     _check_static(compiled, static)
-    compile_s = _single_programs(compiled.handle, data, settings)
+    compile_s = _jax.ensure_programs_like(compiled.handle, data, settings, 0, _builder)
     keys = _jax.chain_keys(seed, settings.chains, settings.device)
     fit = _to_fit(*_run(compiled.handle["programs"], arrays, keys, settings, draw_axis=1))
     fit.extra_compile_s = compile_s
@@ -249,7 +221,7 @@ def sample_batch(compiled: Compiled, datasets: list[Data], settings: SamplerSett
     for static in statics:
         _check_static(compiled, static)
     batch = len(datasets)
-    compile_s = _batch_programs(compiled.handle, arrays, keys, settings)
+    compile_s = _jax.ensure_programs(compiled.handle, batch, arrays, keys, _builder(compiled.handle, batch, settings))
     draws, diverging, num_steps, n_warm, warmup_s, sampling_s, energy = _run(
         compiled.handle["batched"][batch], arrays, keys, settings, draw_axis=2
     )
