@@ -23,6 +23,7 @@ import glob
 import hashlib
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import nox
@@ -45,9 +46,13 @@ STACKS = {
 
 
 def find_python(version: str) -> str:
-    """``pythonX.Y`` on PATH, else the newest pyenv install of that version."""
+    """``pythonX.Y`` on PATH if it runs, else the newest pyenv install of that version.
+
+    A pyenv shim is on PATH for every installed version but fails ("command not found") unless that
+    version is active, so a candidate from PATH must start before it is used.
+    """
     found = shutil.which(f"python{version}")
-    if found:
+    if found and subprocess.run([found, "-c", ""], capture_output=True).returncode == 0:
         return found
     pyenv_root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
     candidates = sorted(glob.glob(os.path.join(pyenv_root, "versions", f"{version}.*", "bin", f"python{version}")))
