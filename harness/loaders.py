@@ -17,10 +17,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from harness.paths import results_root, sbc_root  # noqa: E402
 from harness.results import ResultsError, load_results
+from harness.verdicts import equivalence_verdicts, first_line  # noqa: F401 (re-exported)
 
-RESULTS_ROOT = Path("results")
-SBC_ROOT = RESULTS_ROOT / "sbc"
+RESULTS_ROOT = results_root()
+SBC_ROOT = sbc_root()
 EQUIVALENCE_FILE = "equivalence.csv"
 EQUIVALENCE_COLUMNS = ("model", "a", "b", "status")
 SBC_COLUMNS = ("model", "backend", "verdict")
@@ -78,40 +80,6 @@ def load_equivalence(run_dir: str | Path) -> pd.DataFrame | None:
     table = _read_csv(path, EQUIVALENCE_COLUMNS, "equivalence table")
     table["error"] = table["error"].fillna("").astype(str) if "error" in table else ""
     return table
-
-
-def equivalence_verdicts(table: pd.DataFrame | None) -> dict[tuple[str, str], tuple[str, str]]:
-    """{(model, backend): ('pass' | 'fail', detail)} from an equivalence table.
-
-    A backend passes when its log density agrees with the scipy reference (the pair
-    backend-reference). Unlike ``harness.equivalence.backend_verdicts`` one broken backend does not
-    fail every other backend of the model through their pairs with it. Without a reference pair the
-    verdict falls back to "every pair with this backend passed".
-    """
-    out: dict[tuple[str, str], tuple[str, str]] = {}
-    if table is None or table.empty:
-        return out
-    for key, group in table.groupby("model", sort=False):
-        model = str(key)
-        names = sorted((set(group["a"]) | set(group["b"])) - {REFERENCE})
-        for name in names:
-            pair = ((group["a"] == name) & (group["b"] == REFERENCE)) | ((group["b"] == name) & (group["a"] == REFERENCE))
-            ref = group[pair]
-            rows = ref if not ref.empty else group[(group["a"] == name) | (group["b"] == name)]
-            bad = rows[rows["status"] != "pass"]
-            if bad.empty:
-                detail = "agrees with the reference log density" if not ref.empty else "all pairs agree"
-                out[(model, name)] = ("pass", detail)
-            else:
-                row = bad.iloc[0]
-                other = row["b"] if row["a"] == name else row["a"]
-                if str(row.get("error", "")).strip():
-                    detail = f"{row['status']} against {other}: {first_line(row['error'])}"
-                else:
-                    detail = (f"{row['status']} against {other}: max abs diff {_num(row.get('max_abs_diff'))} "
-                              f"> tolerance {_num(row.get('tolerance'))}")
-                out[(model, name)] = ("fail", detail)
-    return out
 
 
 # ---------------------------------------------------------------- SBC
@@ -174,20 +142,6 @@ def backend_order(names) -> list[str]:
 
     known = [b for b in REGISTRY if b in set(names)]
     return known + sorted(set(names) - set(known))
-
-
-def first_line(text, width: int = 160) -> str:
-    text = "" if text is None or (isinstance(text, float) and math.isnan(text)) else str(text)
-    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
-    return lines[0][:width] if lines else ""
-
-
-def _num(value) -> str:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return "-"
-    return "-" if math.isnan(v) else f"{v:.3g}"
 
 
 def median(values) -> float:

@@ -29,11 +29,12 @@ from pathlib import Path
 from tqdm import tqdm
 
 from harness import provenance
-from harness.backends import backend_names, load_module
-from harness.catalogue import get_model, model_names
+from harness.backends import validate_backends
+from harness.catalogue import get_model, validate_models
 from harness.paths import utc_stamp
 from harness.results import RunStore, cell_id, write_bytes_atomic
 from harness.settings import SamplerSettings, SettingsError
+from harness.spec import parse_size  # noqa: F401 (re-exported for callers of the runner)
 from harness.threads import worker_env
 
 DEFAULT_TIMEOUT_S = 1800.0
@@ -122,41 +123,15 @@ def cell_seed(root_seed: int, model: str, size_label: str, repeat: int) -> int:
     return int(state[0] >> 1)
 
 
-def parse_size(text: str) -> dict:
-    """'N=1000,D=10' -> {'N': 1000, 'D': 10}."""
-    out = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        key, sep, value = part.partition("=")
-        if not sep or not key.strip():
-            raise SettingsError(f"size {text!r} must look like N=1000,D=10")
-        try:
-            out[key.strip()] = int(float(value))
-        except ValueError:
-            raise SettingsError(f"size {text!r}: {value!r} is not a number") from None
-        if out[key.strip()] < 1:
-            raise SettingsError(f"size {text!r}: sizes must be positive")
-    return out
-
-
 def validate_names(models: list[str], backends: list[str]) -> None:
-    """Models and backends exist (not necessarily installed); errors list the valid choices."""
-    if not models:
-        raise SettingsError("no models selected; valid models: " + ", ".join(model_names()))
-    if not backends:
-        raise SettingsError("no backends selected; valid backends: " + ", ".join(backend_names()))
-    for name in models:
-        get_model(name)
-    for name in backends:
-        load_module(name)
+    """Models and backends exist (not necessarily installed), each once; errors list the valid choices."""
+    validate_models(models)
+    validate_backends(backends)
 
 
 def validate(plan: RunPlan) -> None:
     """Every name and setting is checked before any work starts; errors list the valid choices."""
     validate_names(plan.models, plan.backends)
-    for kind, names in (("model", plan.models), ("backend", plan.backends)):
-        twice = sorted({n for n in names if names.count(n) > 1})
-        if twice:
-            raise SettingsError(f"{kind}s listed more than once: {', '.join(twice)}")
     if plan.repeats < 1:
         raise SettingsError(f"repeats must be a positive integer, got {plan.repeats}")
     if not plan.timeout_s > 0:
@@ -172,14 +147,12 @@ def validate(plan: RunPlan) -> None:
 
 def plan_cells(plan: RunPlan) -> list[Cell]:
     """Cells in run order: model, size, repeat, then backend (so backends alternate in time)."""
-    from harness.worker import size_label
-
     cells = []
     for model in plan.models:
         spec = get_model(model)
         sizes = [s for s in plan.sizes if set(s) <= set(spec.size_defaults)] or [{}]
         for size in sizes:
-            label = size_label(spec, size)
+            label = spec.size_label(size)
             for repeat in range(plan.repeats):
                 seed = cell_seed(plan.root_seed, model, label, repeat)
                 for backend in plan.backends:

@@ -15,7 +15,7 @@ def worker_env(cores: int, device: str, base: dict | None = None, backends: list
     every registered one) are the modules asked; their variables never clash, so one environment
     serves any of them.
     """
-    from harness.backends import backend_names, load_module
+    from harness.backends import backend_names, load_module, optional_hook
 
     env = dict(os.environ if base is None else base)
     for var in GENERIC_THREAD_VARS:
@@ -23,7 +23,7 @@ def worker_env(cores: int, device: str, base: dict | None = None, backends: list
     if device == "cpu":
         env["CUDA_VISIBLE_DEVICES"] = ""
     for name in backends if backends is not None else backend_names():
-        hook = getattr(load_module(name), "worker_env", None)
+        hook = optional_hook(load_module(name), "worker_env")
         if hook is not None:
             env.update(hook(cores, device))
     env.setdefault("PYTHONWARNINGS", "ignore")

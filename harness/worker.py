@@ -22,12 +22,6 @@ from harness.diagnostics import ESS_MIN, RHAT_MAX
 from harness.results import write_json_atomic
 
 
-def size_label(spec, size: dict) -> str:
-    """'N=1000,D=10' for size-scalable models (defaults filled in), '' for fixed-size ones."""
-    full = {**spec.size_defaults, **size}
-    return ",".join(f"{k}={v}" for k, v in full.items())
-
-
 def _peak_rss_mb() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -36,7 +30,9 @@ def _peak_rss_mb() -> float:
 
 def _peak_device_mb(backend) -> float | None:
     """The backend's optional ``peak_device_memory_mb()`` (accelerator memory, MiB); None without one."""
-    hook = getattr(backend, "peak_device_memory_mb", None)
+    from harness.backends import optional_hook
+
+    hook = optional_hook(backend, "peak_device_memory_mb") if backend is not None else None
     if hook is None:
         return None
     try:
@@ -103,12 +99,12 @@ def run_cell(task: dict) -> dict:
     start = time.perf_counter()
     backend = None
     try:
-        from harness.backends import BackendUnavailableError, get_backend
+        from harness.backends import BackendUnavailableError, get_backend, optional_hook
         from harness.catalogue import get_model
         from harness.metrics import fit_metrics
 
         spec = get_model(task["model"])
-        record["size"] = size_label(spec, task["size"])
+        record["size"] = spec.size_label(task["size"])
         data = spec.data(**task["size"])
         record["data_size"] = int(sum(np.size(data[k]) for k in spec.observed))
         try:
@@ -116,9 +112,10 @@ def run_cell(task: dict) -> dict:
         except BackendUnavailableError as err:
             return {**record, "status": "unavailable", "error": str(err)}
         if settings.device == "gpu":
-            if "gpu" not in backend.DEVICES:
+            gpu_available = optional_hook(backend, "gpu_available")
+            if "gpu" not in backend.CAPABILITIES.devices or gpu_available is None:
                 return {**record, "status": "skipped", "error": f"{task['backend']} runs on the CPU only"}
-            ok, why = backend.gpu_available()
+            ok, why = gpu_available()
             if not ok:
                 return {**record, "status": "skipped", "error": f"no GPU: {why}"}
         record["versions"] = backend.versions()

@@ -1,10 +1,9 @@
 """Deliberately wrong copies of catalogue models, for ``tests/test_equivalence_mutants.py``.
 
-``install(tmp_path, monkeypatch, mutant)`` copies ``models/<base>`` to ``tmp_path/<name>`` (``SPEC.name``
-rewritten), applies one text replacement to one implementation file, and makes the copy a catalogue
-model for the duration of the test: ``tmp_path`` joins the ``models`` package path and
-``harness.catalogue.model_names``/``model_file`` are patched to know it. The repository's
-``models/`` folder is never written.
+``install(tmp_path, monkeypatch, mutant)`` copies ``models/<base>`` to ``tmp_path/mutant_models/<name>``
+(``SPEC.name`` rewritten), applies one text replacement to one implementation file, and makes the copy
+a catalogue model for the duration of the test as an external catalogue (``PPL_HARNESS_CATALOGUE``,
+what ``--catalogue DIR`` sets). The repository's ``models/`` folder is never written.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import harness.catalogue as catalogue
-import models as models_pkg
 
 
 @dataclass(frozen=True)
@@ -48,15 +46,7 @@ def install(tmp_path: Path, monkeypatch, *mutants: Mutant) -> None:
             last_import = max(i for i, line in enumerate(lines) if line.startswith(("import ", "from ")))
             text = "".join(lines[: last_import + 1]) + m.header + "".join(lines[last_import + 1:])
         target.write_text(text)
-    names = {m.name for m in mutants}
-    original_names, original_file = catalogue.model_names, catalogue.model_file
-    monkeypatch.setattr(models_pkg, "__path__", [*models_pkg.__path__, str(root)])
-    monkeypatch.setattr(catalogue, "model_names", lambda: sorted({*original_names(), *names}))
-
-    def model_file(name: str, filename: str) -> Path:
-        return root / name / filename if name in names else original_file(name, filename)
-
-    monkeypatch.setattr(catalogue, "model_file", model_file)
+    monkeypatch.setenv(catalogue.CATALOGUE_ENV, str(root))
 
 
 LOG_NO_JACOBIAN = '''
@@ -84,7 +74,7 @@ FAST = (
            'pm.Normal("theta_trans", 0.0, 1.0, shape=data["J"])', 'pm.Flat("theta_trans", shape=data["J"])',
            "pymc", ("density", "potential")),
     Mutant("mut_jacobian_missing", "eight_schools_noncentered", "pymc_model.py", 'pm.HalfCauchy("tau", 5.0)',
-           'pm.HalfCauchy("tau", 5.0, default_transform=LogNoJacobian())', "pymc", ("potential", "fd_gradient"),
+           'pm.HalfCauchy("tau", 5.0, default_transform=LogNoJacobian())', "pymc", ("potential",),
            header=LOG_NO_JACOBIAN),
 )
 

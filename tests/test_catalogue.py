@@ -3,17 +3,21 @@
 import numpy as np
 import pytest
 
-from harness.backends import families
+from harness import supports
 from harness.catalogue import (
-    MODELS_DIR,
     UnknownModelError,
+    families_present,
     get_model,
     implementation,
+    model_folders,
     model_names,
     stan_file,
 )
+from harness.spec import FAMILY_FILES, SIZE_CLASSES, TAGS, size_class_of
 
 MODELS = model_names()
+WITH_PRIOR = [m for m in MODELS if get_model(m).sample_prior is not None]
+WITH_SIMULATOR = [m for m in MODELS if get_model(m).sbc_not_applicable() is None]
 
 SEED_MODELS = {
     "normal_mean", "two_groups_pooled", "two_groups_unpooled", "two_groups_hierarchical",
@@ -27,20 +31,52 @@ def test_catalogue_holds_the_seed_models():
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_folder_has_declaration_and_every_family_implementation(name):
-    folder = MODELS_DIR / name
-    files = families()  # {family: file} the registered backends declare (MODEL_FILE)
-    assert {"pymc", "numpyro", "pyro", "stan"} <= set(files)  # the four families of the catalogue
-    for family, filename in files.items():
-        assert (folder / filename).is_file(), f"{name} lacks its {family} implementation {filename}"
-    assert get_model(name).name == name
-    assert callable(implementation(name, "pymc").build)
-    assert callable(implementation(name, "numpyro").model)
-    assert callable(implementation(name, "pyro").model)
-    assert "parameters" in stan_file(name).read_text()
+def test_folder_has_declaration_and_every_family_or_a_reason(name):
+    """The catalogue's models come in all four families; a family left out says why (not_implemented)."""
+    spec = get_model(name)
+    present = families_present(name)
+    for family, filename in FAMILY_FILES.items():
+        if family in present:
+            assert family not in spec.not_implemented, f"{name} brings {filename} but declares it not implemented"
+        else:
+            assert spec.not_implemented.get(family, "").strip(), f"{name} lacks {filename} and gives no reason"
+    assert spec.name == name
+    for family in present:
+        if family == "pymc":
+            assert callable(implementation(name, "pymc").build)
+        elif family in ("numpyro", "pyro"):
+            assert callable(implementation(name, family).model)
+    if "stan" in present:
+        assert "parameters" in stan_file(name).read_text()
 
 
 @pytest.mark.parametrize("name", MODELS)
+def test_declaration_is_searchable_and_sized(name):
+    """Tags from the fixed vocabulary; the size class follows SIZE_RULE on the default data set."""
+    spec = get_model(name)
+    data = spec.data()
+    assert spec.tags and set(spec.tags) <= set(TAGS), spec.tags
+    assert spec.size_class in SIZE_CLASSES
+    assert spec.size_class == size_class_of(spec.n_unconstrained(data), spec.n_observed(data)), (
+        spec.n_unconstrained(data), spec.n_observed(data))
+    if model_folders()[name].parent.name == "models" and (model_folders()[name] / "data.json.zip").exists():
+        readme = (model_folders()[name] / "README.md").read_text().lower()
+        assert "licen" in readme and "source" in readme, f"{name}: its README must name its data's source and licence"
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_data_fit_the_declared_shapes(name):
+    spec = get_model(name)
+    data = spec.data()
+    for p in spec.params:
+        shape = p.resolve_shape(data)
+        assert all(isinstance(n, int) and n >= 1 for n in shape), (p.name, shape)
+    for key in spec.observed:
+        assert key in data, f"{name}: observed entry {key!r} is not in the data"
+        assert np.all(np.isfinite(np.asarray(data[key], dtype=float))), key
+
+
+@pytest.mark.parametrize("name", WITH_PRIOR)
 def test_prior_draws_have_declared_shapes(name):
     spec = get_model(name)
     data = spec.data()
@@ -49,11 +85,16 @@ def test_prior_draws_have_declared_shapes(name):
     for p in spec.params:
         assert np.shape(draw[p.name]) == p.resolve_shape(data), p.name
         assert np.all(np.isfinite(draw[p.name]))
-        if p.support == "positive":
-            assert np.all(np.asarray(draw[p.name]) > 0)
+        assert p.space.inside(np.asarray(draw[p.name], dtype=float), draw, data), f"{p.name} outside {p.space.describe()}"
 
 
-@pytest.mark.parametrize("name", MODELS)
+def test_improper_priors_say_sbc_does_not_apply():
+    spec = get_model("garch11")
+    assert spec.prior == "improper" and spec.sample_prior is None
+    assert spec.sbc_not_applicable() == "not applicable: improper prior"
+
+
+@pytest.mark.parametrize("name", WITH_SIMULATOR)
 def test_data_are_deterministic_and_simulate_keeps_structure(name):
     spec = get_model(name)
     a, b = spec.data(), spec.data()
@@ -68,10 +109,11 @@ def test_data_are_deterministic_and_simulate_keeps_structure(name):
         assert np.asarray(sim[k]).dtype.kind == np.asarray(a[k]).dtype.kind, k
     changed = [k for k in spec.observed if not np.array_equal(sim[k], a[k])]
     assert changed == list(spec.observed)
-    assert np.isfinite(spec.log_density(spec.sample_prior(np.random.default_rng(4), a), sim))
+    if spec.has_density:
+        assert np.isfinite(spec.log_density(spec.sample_prior(np.random.default_rng(4), a), sim))
 
 
-@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("name", WITH_PRIOR)
 def test_derived_quantities_broadcast_over_draws(name):
     spec = get_model(name)
     data = spec.data()
@@ -91,6 +133,46 @@ def test_size_arguments_are_checked():
     assert data["X"].shape == (50, 3)
     with pytest.raises(ValueError, match="valid: N, D|valid: D, N"):
         spec.data(K=3)
+    assert spec.size_label({"N": 50}) == f"N=50,D={spec.size_defaults['D']}"
+    assert spec.parse_size("N=50") == {"N": 50} and get_model("eight_schools_noncentered").size_label() == ""
+    with pytest.raises(ValueError, match="no size argument"):
+        spec.parse_size("K=3")
+
+
+@pytest.mark.parametrize("text,kind", [("real", "real"), ("positive", "positive"), ("interval(0, 1)", "interval(0, 1)"),
+                                        ("lower(2.5)", "lower(2.5)"), ("upper(mu_upper)", "upper(mu_upper)"),
+                                        ("simplex", "simplex"), ("cholesky_corr", "cholesky_corr"),
+                                        ("positive_ordered", "positive_ordered")])
+def test_support_texts_parse(text, kind):
+    assert supports.parse(text).describe() == kind
+
+
+def test_an_unknown_support_lists_the_valid_ones():
+    with pytest.raises(supports.SupportError, match="valid supports: real, positive"):
+        supports.parse("postive")
+
+
+@pytest.mark.parametrize("support,shape", [
+    (supports.REAL, (3,)), (supports.POSITIVE, (2, 2)), (supports.Interval(-1.0, 2.0), (4,)),
+    (supports.Ordered(), (4,)), (supports.Ordered(positive=True), (3,)), (supports.Simplex(), (5,)),
+    (supports.Simplex(), (2, 3)), (supports.CholeskyCorr(), (3, 3)),
+])
+def test_canonical_transforms_round_trip_with_their_jacobian(support, shape):
+    """constrain(unconstrain(x)) = x, and log |det dx/du| equals finite differences of the map."""
+    rng = np.random.default_rng(0)
+    n = support.unconstrained_size(shape)
+    u = rng.uniform(-1.5, 1.5, n)
+    x, logdet = support.constrain(u, shape, {}, {})
+    assert support.inside(x, {}, {})
+    np.testing.assert_allclose(support.unconstrain(x, {}, {}), u, rtol=1e-10, atol=1e-10)
+    free = support.free_mask(shape).ravel()
+    jac = np.empty((n, n))
+    for j in range(n):
+        e = np.zeros(n)
+        e[j] = 1e-6
+        up, down = support.constrain(u + e, shape, {}, {})[0], support.constrain(u - e, shape, {}, {})[0]
+        jac[:, j] = (up.ravel()[free] - down.ravel()[free]) / 2e-6
+    assert logdet == pytest.approx(np.linalg.slogdet(jac)[1], abs=1e-6)
 
 
 def test_unknown_model_lists_valid_names():

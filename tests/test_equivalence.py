@@ -1,14 +1,15 @@
 """The same model everywhere: every registered backend agrees with the reference, six ways.
 
-For every catalogue model x registered backend (parametrised over the registry, so a new backend is
-tested with no edit here), at the default size and one other size (``harness.equivalence``):
+For every catalogue model x registered backend whose family the model brings (parametrised over the
+registry, so a new backend is tested with no edit here), at the default size and one other size
+(``harness.equivalence``; the reference is the model's numpy density, or its Stan program where it
+has none):
 
-* density: the constrained joint log density at 5 prior draws, ``lp[i] - lp[0]`` against the scipy
-  reference in ``model.py``;
+* density: the constrained joint log density at 5 start points, ``lp[i] - lp[0]`` against the reference;
 * support: points just outside each bounded parameter's support are refused, points just inside agree;
 * transform, potential, fd_gradient: the sampler's potential (unconstrained, with Jacobian) through
-  the backend's ``potential`` hook, at shared unconstrained points one coordinate step apart, against
-  the reference potential and finite differences of it; backends without the hook are skipped;
+  the backend's ``potential`` hook, at shared constrained points one canonical coordinate step apart,
+  against the reference, and its gradient against finite differences of its own values;
 * gradient: the potentials' gradients agree pairwise, coordinate by coordinate (per model).
 
 Agreement with the reference makes every pair agree, so the density pairs are not tested one by one.
@@ -17,8 +18,8 @@ Agreement with the reference makes every pair agree, so the density pairs are no
 import numpy as np
 import pytest
 
-from harness.backends import availability, default_backends, load_module
-from harness.catalogue import model_names
+from harness.backends import availability, capabilities, default_backends, load_module, optional_hook
+from harness.catalogue import families_present, model_names
 from harness.equivalence import REFERENCE, backend_verdicts, check_long, compare, summarise
 
 BACKENDS = default_backends()
@@ -46,7 +47,7 @@ def assert_pass(rows, what):
         for r in bad.itertuples())
 
 
-CASES = [(m, b) for m in model_names() for b in BACKENDS]
+CASES = [(m, b) for m in model_names() for b in BACKENDS if capabilities(b).family in families_present(m)]
 IDS = [f"{m}-{b}" for m, b in CASES]
 
 
@@ -73,7 +74,7 @@ def test_points_outside_the_support_are_refused(model, backend):
 @pytest.mark.parametrize("model,backend", CASES, ids=IDS)
 def test_the_sampled_potential_agrees_with_the_reference(model, backend):
     _available(backend)
-    if getattr(load_module(backend), "potential", None) is None:
+    if optional_hook(load_module(backend), "potential") is None:
         pytest.skip(f"{backend} has no potential hook (harness.equivalence): density and support only")
     assert_pass(reference_rows(model, backend, ["transform", "potential", "fd_gradient"]), f"{model}: {backend}")
 
@@ -91,7 +92,7 @@ def test_the_summary_has_one_row_per_model_and_pair():
     long = table("normal_mean")
     summary = summarise(long)
     assert not summary.duplicated(["model", "a", "b"]).any()
-    assert list(summary.columns) == ["model", "a", "b", "status", "check", "max_abs_diff", "tolerance", "error"]
+    assert list(summary.columns) == ["model", "a", "b", "status", "check", "max_abs_diff", "tolerance", "error", "reference"]
     assert set(long["size"]) == {"K=1000", "K=250"}  # the default size and one other
 
 
@@ -109,3 +110,25 @@ def test_a_wrong_density_is_caught():
 def test_a_backend_error_is_reported_not_raised():
     table_ = compare({"x": np.zeros(3), "broken": "RuntimeError: boom"})
     assert table_.iloc[0]["status"] == "error" and "boom" in table_.iloc[0]["error"]
+
+
+def test_an_unavailable_backend_is_skipped_with_its_reason_and_the_others_are_checked():
+    """A backend that cannot run here (CmdStan missing, say) gets one "skipped" row; every other
+    backend of the model is checked as usual, and no error escapes."""
+    long = check_long(["normal_mean"], ["fake_missing", "numpyro"], n_points=3, seed=1,
+                      checks_wanted=("density",)) if "numpyro" in AVAILABLE else None
+    if long is None:
+        pytest.skip("needs numpyro")
+    skipped = long[long["b"] == "fake_missing"]
+    assert list(skipped["status"].unique()) == ["skipped"]
+    assert skipped.iloc[0]["error"].startswith("skipped: unavailable (not installed: a_library_that_is_not_installed")
+    checked = long[(long["b"] == "numpyro") & (long["check"] == "density")]
+    assert not checked.empty and (checked["status"] == "pass").all()
+    verdicts = dict(zip(*backend_verdicts(summarise(long))[["backend", "equivalence"]].T.values))
+    assert verdicts == {"fake_missing": "skipped", "numpyro": "pass"}
+
+
+def test_a_family_the_model_does_not_bring_is_not_implemented():
+    long = check_long(["garch11"], ["pyro"], n_points=2, seed=1)
+    assert list(long["status"].unique()) == ["not implemented"]
+    assert "not implemented: Pyro's NUTS fixes" in long.iloc[0]["error"]

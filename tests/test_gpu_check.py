@@ -1,6 +1,7 @@
 """gpu-check: crossover logic, tables, the budgeted lanes, the peak device memory column, and the
 command end to end at smoke size (on a machine without a GPU its GPU cells are recorded as skipped)."""
 
+import dataclasses
 import json
 import math
 import types
@@ -8,6 +9,7 @@ import types
 import pytest
 
 from harness.backends import REGISTRY, availability, load_module
+from harness.backends.base import SupportsDeviceMemory
 from harness.gpu import lanes, parts, select, summary
 from harness.gpu.plan import PARTS, smoke_plan
 from harness.results import STATUSES, RunStore
@@ -167,9 +169,12 @@ def test_selection_by_capability_leaves_out_fakes():
 
 
 def test_vectorized_chains_needs_an_explicit_declaration(monkeypatch):
-    module = types.SimpleNamespace(DEVICES=("cpu", "gpu"))
+    from harness.backends.base import Capabilities
+
+    caps = Capabilities(name="x", family="numpyro", requires=(), packages=(), extra="numpyro", devices=("cpu", "gpu"))
+    module = types.SimpleNamespace(CAPABILITIES=caps)
     assert not select.has_capability(module, "vectorized_chains")
-    module.VECTORIZED_CHAINS = True
+    module.CAPABILITIES = dataclasses.replace(caps, vectorized_chains=True)
     assert select.has_capability(module, "vectorized_chains")
 
 
@@ -205,7 +210,7 @@ def test_peak_device_mb_uses_the_backend_hook():
 def test_torch_backend_reports_no_device_memory_without_cuda():
     for name in REGISTRY:
         module = load_module(name)
-        if "torch" in getattr(module, "REQUIRES", ()) and hasattr(module, "peak_device_memory_mb"):
+        if "torch" in module.CAPABILITIES.requires and isinstance(module, SupportsDeviceMemory):
             value = module.peak_device_memory_mb()
             torch = __import__("sys").modules.get("torch")
             if torch is None or not torch.cuda.is_available():
@@ -259,7 +264,7 @@ def test_gpu_check_smoke_crossover_one_backend(tmp_path):
 @pytest.mark.slow
 def test_gpu_check_smoke_end_to_end(tmp_path, monkeypatch):
     """``gpu-check --smoke --out tmp``: every part. Backends that can vectorise chains but do not declare
-    ``VECTORIZED_CHAINS`` yet are declared here so the chains part runs too."""
+    ``vectorized_chains`` yet are declared here so the chains part runs too."""
     from harness.cli import main
 
     names = _gpu_capable_available()
@@ -267,8 +272,8 @@ def test_gpu_check_smoke_end_to_end(tmp_path, monkeypatch):
         pytest.skip("no GPU-capable backend installed")
     for name in names:
         module = load_module(name)
-        if select.has_capability(module, "sample_batch") and not hasattr(module, "VECTORIZED_CHAINS"):
-            monkeypatch.setattr(module, "VECTORIZED_CHAINS", True, raising=False)
+        if select.has_capability(module, "sample_batch") and not module.CAPABILITIES.vectorized_chains:
+            monkeypatch.setattr(module, "CAPABILITIES", dataclasses.replace(module.CAPABILITIES, vectorized_chains=True))
     out = tmp_path / "gc"
     rc = main(["gpu-check", "--smoke", "--out", str(out), "--no-progress"])
     assert rc == 0

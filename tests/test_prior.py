@@ -19,16 +19,18 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from harness.backends import availability, default_backends, load_module
-from harness.catalogue import get_model, model_names
+from harness.backends import availability, capabilities, default_backends, load_module
+from harness.backends.base import SupportsPriorDraws
+from harness.catalogue import families_present, get_model, model_names
 from harness.sbc.ranks import flatten_point, param_component_names
 
 N_DRAWS = 2000
 FAMILY_ALPHA = 0.001
 SEED = 20261121
 
-WITH_PRIOR = [b for b in default_backends() if hasattr(load_module(b), "prior_draws")]
-CASES = [(m, b) for m in model_names() for b in WITH_PRIOR]
+WITH_PRIOR = [b for b in default_backends() if isinstance(load_module(b), SupportsPriorDraws)]
+CASES = [(m, b) for m in model_names() for b in WITH_PRIOR
+         if get_model(m).sample_prior is not None and capabilities(b).family in families_present(m)]
 N_TESTS = sum(len(param_component_names(get_model(m), get_model(m).data())) for m, _ in CASES)
 ALPHA = FAMILY_ALPHA / N_TESTS  # per component
 

@@ -7,6 +7,7 @@ here directly.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -114,11 +115,13 @@ def test_default_backend_by_capability(monkeypatch):
 
     chosen = core.default_backend()
     assert chosen in backend_names()
-    assert getattr(load_module(chosen), "REFERENCE_QUALITY", False)  # declared by the backend module
-    monkeypatch.setattr(load_module(chosen), "REFERENCE_QUALITY", False)
+    module = load_module(chosen)
+    assert module.CAPABILITIES.reference_quality  # declared by the backend module
+    monkeypatch.setattr(module, "CAPABILITIES", dataclasses.replace(module.CAPABILITIES, reference_quality=False))
     assert core.default_backend() != chosen  # the next declaring (or, failing that, cheapest) backend
-    family = load_module(core.default_backend()).FAMILY
-    assert load_module(core.default_backend(exclude_family=family)).FAMILY != family
+    family = load_module(core.default_backend()).CAPABILITIES.family
+    assert load_module(core.default_backend(exclude_family=family)).CAPABILITIES.family != family
+    assert load_module(core.default_backend(families=["pymc"])).CAPABILITIES.family == "pymc"
 
 
 def test_reference_command(tmp_path, monkeypatch, capsys):

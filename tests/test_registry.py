@@ -33,14 +33,13 @@ def test_a_plugin_backend_joins_runs_provenance_sbc_and_thread_caps():
     probe = """
 import json
 from harness.backends import default_backends
-from harness.backends import families
 from harness.provenance import CORE_PACKAGES
 from harness.backends import packages
 from harness.sbc.plan import default_sims
 from harness.threads import worker_env
 print(json.dumps({
     "default": default_backends(), "packages": packages(), "sims": default_sims(["plugin_numpyro"]),
-    "env": worker_env(3, "cpu", {}).get("PLUGIN_THREADS"), "files": families(),
+    "env": worker_env(3, "cpu", {}).get("PLUGIN_THREADS"),
 }))
 """
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT,
@@ -51,7 +50,6 @@ print(json.dumps({
     assert "plugin-only-dist" in facts["packages"]
     assert facts["sims"] == {"plugin_numpyro": 7}
     assert facts["env"] == "3"
-    assert facts["files"]["numpyro"] == "numpyro_model.py"
 
 
 def required_backends() -> list[str]:
@@ -79,3 +77,36 @@ def test_an_unavailable_required_backend_fails(monkeypatch):
 
     with pytest.raises(AssertionError, match="fake_missing: not installed"):
         test_required_backends_are_available()
+
+
+def test_the_typed_registry_is_the_registry():
+    """Every backend module under harness/backends/ (a module that declares CAPABILITIES) is in the typed
+    registry that mypy checks, once, under its own name, in REGISTRY with the same module."""
+    import importlib
+    import pkgutil
+
+    import harness.backends as package
+    from harness.backends import REGISTRY
+    from harness.backends.base import Capabilities
+    from harness.backends.registry import BUILTIN
+
+    declared = []
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"harness.backends.{info.name}")
+        if isinstance(getattr(module, "CAPABILITIES", None), Capabilities):
+            declared.append(module.__name__)
+    builtin = [m.__name__ for m in BUILTIN]
+    assert sorted(builtin) == sorted(declared), "a backend module is not in harness/backends/registry.py"
+    names = [m.CAPABILITIES.name for m in BUILTIN]
+    assert len(set(names)) == len(names)
+    assert {n: REGISTRY[n] for n in names} == dict(zip(names, builtin))
+    assert list(REGISTRY)[:len(names)] == names  # registry order is the order of tables
+
+
+def test_an_unavailable_backend_names_its_own_extra():
+    """The install hint names the backend's extra, not its family's (nutpie is not told [pymc])."""
+    from harness.backends import capabilities, unavailable_reason
+
+    assert capabilities("nutpie").extra == "nutpie" and capabilities("pymc-numpyro").extra == "pymc-numpyro"
+    assert capabilities("blackjax").extra == "blackjax" and capabilities("cmdstanpy").extra == "cmdstanpy"
+    assert "pip install 'ppl-harness[test]'" in unavailable_reason("fake_missing")

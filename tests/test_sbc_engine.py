@@ -197,7 +197,7 @@ def test_sims_option_sets_every_backend_or_some():
 
     backends = ["numpyro", "pyro"]
     defaults = default_sims(backends)
-    assert defaults == {b: load_module(b).SBC_REPLICATES for b in backends}
+    assert defaults == {b: load_module(b).CAPABILITIES.sbc_replicates for b in backends}
     assert parse_sims(None, backends) == defaults
     assert parse_sims("50", backends) == {"numpyro": 50, "pyro": 50}
     assert parse_sims("pyro=7", backends) == {"numpyro": defaults["numpyro"], "pyro": 7}

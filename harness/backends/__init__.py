@@ -1,7 +1,9 @@
-"""Backend registry: each backend is one module behind the protocol in ``base.py``.
+"""Backend registry: each backend is one module behind the typed contract in ``base.py``.
 
-A backend is offered only when its imports are installed; asking for one that is not installed
-raises an error that says what is missing and lists the backends that are available.
+The built-in backends are listed in ``registry.py``; plugins (and the deliberately broken backends of
+the test suite) are added with ``PPL_HARNESS_EXTRA_BACKENDS="name=package.module,..."``. A backend is
+offered only when its imports are installed: asking for one that is not gives an error that names the
+install command of its own extra and lists the backends that are available.
 """
 
 from __future__ import annotations
@@ -9,77 +11,77 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
-from types import ModuleType
+from functools import cache
 
+from harness.backends.base import Backend, Capabilities, optional_hook
 from harness.errors import HarnessInputError
 
-# registry key -> module; order is the order of tables and reports
-REGISTRY: dict[str, str] = {
-    "pymc": "harness.backends.pymc",
-    "nutpie": "harness.backends.nutpie",
-    "pymc-numpyro": "harness.backends.pymc_numpyro",
-    "pymc-blackjax": "harness.backends.pymc_blackjax",
-    "numpyro": "harness.backends.numpyro",
-    "blackjax": "harness.backends.blackjax",
-    "pyro": "harness.backends.pyro",
-    "stan": "harness.backends.stan",
-    "cmdstanpy": "harness.backends.stan_cmdstanpy",
-}
+__all__ = ["Backend", "BackendUnavailableError", "Capabilities", "REGISTRY", "UnknownBackendError", "availability",
+           "backend_names", "capabilities", "default_backends", "get_backend", "load_module", "optional_hook",
+           "packages", "unavailable_reason", "validate_backends"]
 
-# Extra backends without editing this file: PPL_HARNESS_EXTRA_BACKENDS="name=package.module,..."
-# (plugins, and the deliberately broken backends of the test suite).
-for _entry in filter(None, os.environ.get("PPL_HARNESS_EXTRA_BACKENDS", "").split(",")):
-    _name, _, _module = _entry.partition("=")
-    REGISTRY[_name.strip()] = _module.strip()
 
+def _registry() -> dict[str, str]:
+    from harness.backends.registry import BUILTIN
+
+    out = {module.CAPABILITIES.name: module.__name__ for module in BUILTIN}  # type: ignore[attr-defined]
+    for entry in filter(None, os.environ.get("PPL_HARNESS_EXTRA_BACKENDS", "").split(",")):
+        name, _, module = entry.partition("=")
+        out[name.strip()] = module.strip()
+    return out
+
+
+# registry key -> module path; order is the order of tables and reports
+REGISTRY: dict[str, str] = _registry()
 
 
 class UnknownBackendError(HarnessInputError):
     pass
 
 
-class BackendUnavailableError(RuntimeError):
-    pass
+class BackendUnavailableError(HarnessInputError):
+    """A known backend that cannot run here; the message says why and how to install it."""
 
 
 def backend_names() -> list[str]:
     return list(REGISTRY)
 
 
+@cache
+def load_module(name: str) -> Backend:
+    """The backend module (cheap: libraries are imported lazily inside its functions)."""
+    if name not in REGISTRY:
+        raise UnknownBackendError(f"unknown backend {name!r}; valid backends: {', '.join(REGISTRY)}")
+    module = importlib.import_module(REGISTRY[name])
+    caps = getattr(module, "CAPABILITIES", None)
+    if not isinstance(caps, Capabilities) or caps.name != name:
+        raise UnknownBackendError(f"backend module {REGISTRY[name]} ({name!r}) declares no CAPABILITIES = "
+                                  f"Capabilities(name={name!r}, ...) (harness/backends/base.py)")
+    return module  # type: ignore[return-value]  # a module satisfying the Protocol (conformance suite)
+
+
+def capabilities(name: str) -> Capabilities:
+    return load_module(name).CAPABILITIES
+
+
 def default_backends() -> list[str]:
-    """What runs when no backends are named: every registered backend except those declaring DEFAULT = False."""
-    return [name for name in REGISTRY if getattr(load_module(name), "DEFAULT", True)]
-
-
-def families() -> dict[str, str]:
-    """{family: model file} over the registry: the implementation files every catalogue model must have."""
-    out: dict[str, str] = {}
-    for name in REGISTRY:
-        module = load_module(name)
-        if getattr(module, "MODEL_FILE", None):
-            out.setdefault(module.FAMILY, module.MODEL_FILE)
-    return out
+    """What runs when no backends are named: every registered backend whose capabilities say ``default``."""
+    return [name for name in REGISTRY if capabilities(name).default]
 
 
 def packages() -> list[str]:
     """Distribution names whose versions the registered backends ask provenance to record."""
-    return list(dict.fromkeys(p for name in REGISTRY for p in getattr(load_module(name), "PACKAGES", ())))
-
-
-def load_module(name: str) -> ModuleType:
-    """The backend module (cheap: libraries are imported lazily inside its functions)."""
-    if name not in REGISTRY:
-        raise UnknownBackendError(f"unknown backend {name!r}; valid backends: {', '.join(REGISTRY)}")
-    return importlib.import_module(REGISTRY[name])
+    return list(dict.fromkeys(p for name in REGISTRY for p in capabilities(name).packages))
 
 
 def unavailable_reason(name: str) -> str | None:
-    """None if the backend can run here, else why not (missing imports, no CmdStan, ...)."""
+    """None if the backend can run here, else why not (missing imports with the install command, no CmdStan, ...)."""
     module = load_module(name)
-    missing = [mod for mod in module.REQUIRES if importlib.util.find_spec(mod) is None]
+    caps = module.CAPABILITIES
+    missing = [mod for mod in caps.requires if importlib.util.find_spec(mod) is None]
     if missing:
-        return f"not installed: {', '.join(missing)} (pip install 'ppl-harness[{module.FAMILY}]')"
-    check = getattr(module, "unavailable_reason", None)
+        return f"not installed: {', '.join(missing)} ({caps.install_hint()})"
+    check = optional_hook(module, "unavailable_reason")
     return check() if check else None
 
 
@@ -88,7 +90,7 @@ def availability() -> dict[str, str | None]:
     return {name: unavailable_reason(name) for name in REGISTRY}
 
 
-def get_backend(name: str) -> ModuleType:
+def get_backend(name: str) -> Backend:
     """The backend module, or an error naming what is missing and what is available."""
     module = load_module(name)
     reason = unavailable_reason(name)
@@ -98,3 +100,14 @@ def get_backend(name: str) -> ModuleType:
             f"backend {name!r} is unavailable here: {reason}; available backends: {', '.join(usable) or 'none'}"
         )
     return module
+
+
+def validate_backends(backends: list[str]) -> None:
+    """Backends exist (not necessarily installed), each once; errors list the valid choices."""
+    if not backends:
+        raise UnknownBackendError("no backends selected; valid backends: " + ", ".join(backend_names()))
+    twice = sorted({n for n in backends if backends.count(n) > 1})
+    if twice:
+        raise HarnessInputError(f"backends listed more than once: {', '.join(twice)}")
+    for name in backends:
+        load_module(name)

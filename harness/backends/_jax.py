@@ -201,9 +201,11 @@ class NumpyroPotential:
     """The sampler's potential of the NumPyro model: NumPyro's ``potential_fn`` (minus the log density on
     the unconstrained scale, with the log-Jacobian), from ``numpyro.infer.util.initialize_model``.
 
-    Layout: the free parameters in ``spec.params`` order, each raveled (C order). ``to_unconstrained``
-    applies the inverse of ``biject_to(site support)`` of each latent site, as NumPyro's samplers do.
-    ``value_and_grad`` is ``jax.value_and_grad(potential_fn)``, jitted, float64.
+    Layout: the free parameters in ``spec.params`` order, each its unconstrained site value raveled (C
+    order; a simplex site has K - 1 values). ``to_unconstrained`` is ``numpyro.infer.util.unconstrain_fn``,
+    which runs the model at the point, so a support that depends on another parameter (a bound
+    ``1 - alpha1``) is the one the sampler uses there. ``value_and_grad`` is
+    ``jax.value_and_grad(potential_fn)``, jitted, float64.
     """
 
     own_transform = True
@@ -211,35 +213,36 @@ class NumpyroPotential:
     def __init__(self, spec, data: Data):
         configure()
         import jax
-        from numpyro.distributions.transforms import biject_to
         from numpyro.infer.util import initialize_model
 
         from harness.catalogue import implementation
 
-        model = implementation(spec.name, "numpyro").model
+        self.model = implementation(spec.name, "numpyro").model
         arrays, static = split_data(data)
-        info = initialize_model(jax.random.PRNGKey(0), model, model_args=({**static, **arrays},))
+        self.args = ({**static, **arrays},)
+        info = initialize_model(jax.random.PRNGKey(0), self.model, model_args=self.args)
         self.names = tuple(p.name for p in spec.params)
-        self.shapes = tuple(p.resolve_shape(data) for p in spec.params)
         latent = set(info.param_info.z)
         if latent != set(self.names):
-            raise ValueError(f"NumPyro latent sites {sorted(latent)} differ from the spec's {sorted(self.names)}")
-        trace = info.model_trace
-        self._transforms = {n: biject_to(trace[n]["fn"].support) for n in self.names}
+            raise ValueError(f"model {spec.name!r}: NumPyro latent sites {sorted(latent)} differ from the "
+                             f"declaration's {sorted(self.names)}")
+        self.shapes = {n: tuple(np.shape(info.param_info.z[n])) for n in self.names}
         self._vg = jax.jit(jax.value_and_grad(info.potential_fn))
 
     def to_unconstrained(self, point: dict) -> np.ndarray:
         import jax.numpy as jnp
+        from numpyro.infer.util import unconstrain_fn
 
-        parts = [np.ravel(np.asarray(self._transforms[n].inv(jnp.asarray(point[n], dtype=jnp.float64))))
-                 for n in self.names]
-        return np.concatenate(parts).astype(np.float64)
+        params = {n: jnp.asarray(point[n], dtype=jnp.float64) for n in self.names}
+        u = unconstrain_fn(self.model, self.args, {}, params)
+        return np.concatenate([np.ravel(np.asarray(u[n], dtype=np.float64)) for n in self.names])
 
     def value_and_grad(self, u: np.ndarray) -> tuple[float, np.ndarray]:
         import jax.numpy as jnp
 
         z, i = {}, 0
-        for n, shape in zip(self.names, self.shapes):
+        for n in self.names:
+            shape = self.shapes[n]
             k = int(np.prod(shape, dtype=int))
             z[n] = jnp.asarray(np.asarray(u[i:i + k], dtype=np.float64).reshape(shape))
             i += k

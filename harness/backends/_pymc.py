@@ -19,7 +19,6 @@ from harness.catalogue import implementation
 from harness.spec import Data, ModelSpec
 
 FAMILY = "pymc"
-MODEL_FILE = "pymc_model.py"
 
 
 def _link_system_blas() -> None:
@@ -83,24 +82,55 @@ def data_updates(model, old: Data, new: Data) -> dict[str, np.ndarray] | None:
     return updates
 
 
+class Unconstrainer:
+    """Constrained {rv name: value} -> {value-variable name: unconstrained value} with PyMC's own
+    transforms, compiled once: each free variable's ``transform.forward``, where the transform's
+    arguments may be other free variables (a bound ``1 - alpha1``) or data containers."""
+
+    def __init__(self, model):
+        import pytensor
+        from pytensor.graph.replace import clone_replace
+
+        rvs = list(model.free_RVs)
+        stand_ins = {rv: rv.type(name=f"{rv.name}__constrained") for rv in rvs}
+        outputs = []
+        for rv in rvs:
+            transform = model.rvs_to_transforms.get(rv)
+            x = stand_ins[rv]
+            outputs.append(transform.forward(x, *rv.owner.inputs) if transform is not None else x)
+        outputs = clone_replace(outputs, replace=stand_ins)
+        self.rv_names = [rv.name for rv in rvs]
+        self.value_names = [model.rvs_to_values[rv].name for rv in rvs]
+        self._fn = pytensor.function(list(stand_ins.values()), outputs, on_unused_input="ignore")
+
+    def __call__(self, point: dict) -> dict[str, np.ndarray]:
+        values = self._fn(*[np.asarray(point[n], dtype=np.float64) for n in self.rv_names])
+        return {v: np.asarray(x, dtype=np.float64) for v, x in zip(self.value_names, values)}
+
+
 def unconstrained_point(model, point: dict) -> dict[str, np.ndarray]:
     """Constrained {rv name: value} -> {value-variable name: unconstrained value} (PyMC's transforms)."""
-    out = {}
-    for rv in model.free_RVs:
-        value = np.asarray(point[rv.name], dtype=np.float64)
-        transform = model.rvs_to_transforms.get(rv)
-        name = model.rvs_to_values[rv].name
-        out[name] = np.asarray(transform.forward(value, *rv.owner.inputs).eval()) if transform is not None else value
-    return out
+    return Unconstrainer(model)(point)
 
 
 def log_density(spec: ModelSpec, data: Data, points: list[dict]) -> np.ndarray:
-    """Joint log density (constrained, no Jacobian) via a transform-free copy of the model: (n_points,)."""
+    """Joint log density (constrained, no Jacobian) via a transform-free copy of the model: (n_points,).
+
+    -inf at a point that PyMC's own unconstraining maps cannot take (a non-finite unconstrained value):
+    a support that PyMC expresses only through a transform (``ordered``) is refused like any other."""
     from pymc.model.transform.conditioning import remove_value_transforms
 
-    model = remove_value_transforms(build(spec, data))
-    logp = model.compile_logp(jacobian=False)
-    return np.array([float(logp({k: np.asarray(v, dtype=np.float64) for k, v in p.items()})) for p in points])
+    model = build(spec, data)
+    unconstrain = Unconstrainer(model)
+    model.rvs_to_initial_values = {rv: None for rv in model.rvs_to_initial_values}  # initvals do not matter here
+    logp = remove_value_transforms(model).compile_logp(jacobian=False)
+    out = []
+    for p in points:
+        point = {k: np.asarray(v, dtype=np.float64) for k, v in p.items()}
+        with np.errstate(all="ignore"):
+            inside = all(np.all(np.isfinite(u)) for u in unconstrain(point).values())
+        out.append(float(logp(point)) if inside else -np.inf)
+    return np.array(out)
 
 
 def gradient_fn(spec: ModelSpec, data: Data, point: dict):
@@ -232,9 +262,10 @@ def jax_gradient_fn(spec: ModelSpec, data: Data, point: dict):
 class PymcPotential:
     """The sampler's potential of the PyMC model: ``-logp`` of the value variables with Jacobian.
 
-    Layout: the free parameters in ``spec.params`` order, each raveled (C order); ``names``/``shapes``.
-    ``to_unconstrained`` uses PyMC's own transforms (``model.rvs_to_transforms``); ``value_and_grad``
-    is ``model.compile_logp(jacobian=True)`` / ``compile_dlogp(jacobian=True)`` (pytensor).
+    Layout: the free parameters in ``spec.params`` order, each its value variable raveled (C order; a
+    simplex's value variable has K - 1 elements). ``to_unconstrained`` uses PyMC's own transforms
+    (``Unconstrainer``); ``value_and_grad`` is ``model.compile_logp(jacobian=True)`` /
+    ``compile_dlogp(jacobian=True)`` (pytensor).
     """
 
     own_transform = True
@@ -243,18 +274,21 @@ class PymcPotential:
         model = build(spec, data)
         self.model = model
         self.names = tuple(p.name for p in spec.params)
-        self.shapes = tuple(p.resolve_shape(data) for p in spec.params)
         rvs = {rv.name: rv for rv in model.free_RVs}
         extra = sorted(set(rvs) - set(self.names))
         missing = sorted(set(self.names) - set(rvs))
         if extra or missing:
-            raise ValueError(f"PyMC free variables differ from the spec: extra {extra}, missing {missing}")
+            raise ValueError(f"model {spec.name!r}: PyMC free variables differ from the declaration: "
+                             f"extra {extra}, missing {missing}")
         self._values = [model.rvs_to_values[rvs[n]] for n in self.names]
+        start = model.initial_point()
+        self.shapes = tuple(np.shape(start[v.name]) for v in self._values)
+        self._unconstrain = Unconstrainer(model)
         self._logp = model.compile_logp(jacobian=True)
         self._dlogp = model.compile_dlogp(vars=[rvs[n] for n in self.names], jacobian=True)
 
     def to_unconstrained(self, point: dict) -> np.ndarray:
-        u = unconstrained_point(self.model, point)
+        u = self._unconstrain(point)
         return np.concatenate([np.ravel(u[v.name]) for v in self._values]).astype(np.float64)
 
     def _split(self, u: np.ndarray) -> dict:

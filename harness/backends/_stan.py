@@ -16,8 +16,6 @@ from harness.paths import cache_root
 from harness.spec import Data, ModelSpec
 
 FAMILY = "stan"
-MODEL_FILE = "model.stan"
-DEVICES = ("cpu",)
 SBC_REPLICATES = 100
 
 # Stan's per-chain timing, in a CmdStan CSV comment block or in httpstan's logger messages
@@ -99,10 +97,12 @@ def file_lock(path: Path, exclusive: bool, blocking: bool = True):
 
 
 def stan_order(spec: ModelSpec, data: Data, native: list[tuple[str, int]]) -> np.ndarray:
-    """Index map from Stan's unconstrained vector to the harness layout (``spec.params`` order, each
-    raveled): ``harness_u = stan_u[index]``. ``native`` is [(name, size)] in the order of the
-    program's parameters block (Stan flattens arrays and vectors in order; matrices would be
-    column-major, which no catalogue parameter is)."""
+    """Index map from Stan's unconstrained vector to the harness layout (``harness.equivalence.points``:
+    ``spec.params`` order, each parameter's unconstrained block, elementwise blocks in C order):
+    ``harness_u = stan_u[index]``. ``native`` is [(name, unconstrained size)] in the order of the
+    program's parameters block. Stan stores matrices (and arrays of vectors) column-major, so an
+    elementwise block of a (R, C) parameter is transposed; other supports' blocks (simplex, ordered,
+    Cholesky factors) are vectors in Stan's own order, which the canonical transforms follow."""
     offsets, i = {}, 0
     for name, size in native:
         offsets[name] = (i, size)
@@ -110,27 +110,24 @@ def stan_order(spec: ModelSpec, data: Data, native: list[tuple[str, int]]) -> np
     index: list[int] = []
     for p in spec.params:
         shape = p.resolve_shape(data)
-        if len(shape) > 1:
-            raise NotImplementedError(f"{p.name}: Stan's column-major layout of matrices is not mapped")
-        n = int(np.prod(shape, dtype=int))
-        if p.name not in offsets or offsets[p.name][1] != n:
-            raise ValueError(f"Stan parameter {p.name!r} of size {n} not found in the program's {native}")
-        index.extend(range(offsets[p.name][0], offsets[p.name][0] + n))
+        size = p.space.unconstrained_size(shape)
+        if p.name not in offsets or offsets[p.name][1] != size:
+            raise ValueError(f"Stan parameter {p.name!r} with {size} unconstrained values not found in the "
+                             f"program's parameters {native}")
+        start = offsets[p.name][0]
+        if p.space.elementwise and len(shape) > 1:
+            column_major = np.arange(size).reshape(shape[::-1]).T  # C-order position -> Stan position
+            index.extend((start + column_major.ravel()).tolist())
+        else:
+            index.extend(range(start, start + size))
     if len(index) != i:
         raise ValueError(f"the Stan program has parameters that the spec does not declare: {native}")
     return np.asarray(index, dtype=int)
 
 
-def spec_unconstrain(spec: ModelSpec, point: dict) -> np.ndarray:
-    """Stan's unconstraining transforms (log for ``<lower=0>``, logit-affine for ``<lower=a, upper=b>``)
-    of the supports the spec declares, harness layout. Used where a driver cannot ask the program."""
-    parts = []
-    for p in spec.params:
-        x = np.asarray(point[p.name], dtype=np.float64).ravel()
-        if p.support == "positive":
-            x = np.log(x)
-        elif p.support.startswith("interval("):
-            a, b = (float(v) for v in p.support[len("interval("):-1].split(","))
-            x = np.log(x - a) - np.log(b - x)
-        parts.append(x)
-    return np.concatenate(parts)
+def spec_unconstrain(spec: ModelSpec, data: Data, point: dict) -> np.ndarray:
+    """The declared supports' canonical (Stan) unconstraining maps, harness layout: used where a driver
+    cannot ask the program (CmdStan)."""
+    from harness.equivalence.points import unconstrain
+
+    return unconstrain(spec, data, point)

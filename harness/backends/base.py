@@ -1,54 +1,83 @@
-"""The backend protocol: what every module in ``harness/backends/`` provides.
+"""The backend contract: what every module in ``harness/backends/`` provides, as types.
 
-A backend module defines, at import time and without importing its library:
+A backend is one module. At import time, and without importing its library, it defines
 
-    NAME: str                    registry key, e.g. "numpyro"
-    FAMILY: str                  implementation family it reads ("pymc", "numpyro", "pyro", "stan")
-    MODEL_FILE: str              the file of a model folder it reads, e.g. "pymc_model.py", "model.stan"
-    REQUIRES: tuple[str, ...]    importable modules it needs
-    PACKAGES: tuple[str, ...]    distributions whose versions every result records (provenance)
-    DEVICES: tuple[str, ...]     "cpu" and, for JAX/torch backends, "gpu"
-    SBC_REPLICATES: int          default SBC replicates per model (sized for the backend's cost)
+    CAPABILITIES: Capabilities   its name, family, devices, SBC size, suites, pip extra (below)
 
-and these functions (the library is imported inside them):
+and the functions of ``Backend`` (the library is imported inside them)::
 
     versions() -> dict[str, str]
-    gpu_available() -> tuple[bool, str]            only if "gpu" in DEVICES
-    compile(spec, data, settings) -> Compiled       build/compile once for data of this shape
-    sample(compiled, data, settings, seed) -> Fit   one NUTS run; data may be new values, same shapes
-    log_density(spec, data, points) -> np.ndarray   joint log density at each point, shape (n_points,)
+    compile(spec, data, settings) -> Compiled        build/compile once for data of this shape
+    sample(compiled, data, settings, seed) -> Fit    one NUTS run; data may be new values, same shapes
+    log_density(spec, data, points) -> np.ndarray    joint log density at each point, shape (n_points,)
+    potential(spec, data) -> Potential               the sampler's potential (equivalence checks)
 
-and optionally
-
-    worker_env(cores, device) -> dict[str, str]     environment a cell's worker process gets before any
-                                                    import (thread pools capped at ``cores``)
-    peak_device_memory_mb() -> float | None         peak accelerator memory of this process so far
-    sample_batch(compiled, datasets, settings, seeds) -> list[Fit]   many data sets in one call (SBC)
-    compile_batch(spec, data, settings, batch) -> Compiled   with sample_batch: compile only the programs
-                                                    for ``batch`` data sets of this shape (SBC)
-    gradient_fn(spec, data, point) -> Callable[[], Any]   the sampler's log density + gradient at a
-                                                    fixed point, as a zero-argument closure (micro-benchmarks)
-    prior_draws(spec, data, n, seed) -> dict        n draws {name: (n, *shape)} from the backend's own prior
-    unavailable_reason() -> str | None             extra availability check beyond REQUIRES
-    describe() -> str                               one line for ``harness list`` (e.g. the driver)
-    DEFAULT: bool                                   False keeps it out of default runs (test fakes)
+Optional hooks are small runtime-checkable Protocols (``SupportsBatch``, ``SupportsGpu``, ...): a
+module has a hook when it defines its functions, and callers ask ``isinstance(module, SupportsBatch)``
+or ``optional_hook(module, "name")``, never ``getattr`` with a default.
 
 Timing phases have one definition for every backend: ``compile`` is the wall time to turn the model
 into something that can take a NUTS step (model build, code generation, JIT, C++ build); ``warmup``
 and ``sampling`` are the wall time of the adaptation and the kept iterations, summed over chains when
 chains run one after another. Asynchronous work (JAX) is synchronised before a clock is read.
+
+Adding a backend: write its module (this contract), add one line to ``harness/backends/registry.py``
+and its pip extra to ``pyproject.toml``; the conformance suite (``tests/backends/test_conformance.py``)
+then tests it. ``docs/contributing.md`` has the recipe.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
 if TYPE_CHECKING:
     from harness.settings import SamplerSettings
     from harness.spec import Data, ModelSpec
+
+FAMILIES = ("pymc", "numpyro", "pyro", "stan")
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend is and can do, declared once in its module.
+
+    name: registry key ("numpyro"). family: the implementation family it reads ("pymc", "numpyro",
+    "pyro", "stan"); model_families: the families of model implementation it can sample (default:
+    its own). requires: importable modules it needs; packages: distributions whose versions every
+    result records; extra: its pip extra (``pip install 'ppl-harness[<extra>]'``). devices: "cpu"
+    and, for JAX/torch backends, "gpu". sbc_replicates: default SBC replicates per model (sized for
+    its cost). quick_suite: in the regression gate's quick suite. reference_quality: a default maker
+    or checker of reference posteriors. vectorized_chains: all chains are one vectorised program.
+    default: joins runs that name no backends (test fakes say False). gradient_transport: how one
+    gradient call reaches the library ("in-process", or "http" for PyStan).
+    """
+
+    name: str
+    family: str
+    requires: tuple[str, ...]
+    packages: tuple[str, ...]
+    extra: str
+    devices: tuple[str, ...] = ("cpu",)
+    sbc_replicates: int = 100
+    quick_suite: bool = False
+    reference_quality: bool = False
+    vectorized_chains: bool = False
+    default: bool = True
+    gradient_transport: str = "in-process"
+    model_families: tuple[str, ...] = ()
+
+    @property
+    def samples(self) -> tuple[str, ...]:
+        """The model families this backend can sample."""
+        return self.model_families or (self.family,)
+
+    def install_hint(self) -> str:
+        return f"pip install 'ppl-harness[{self.extra}]'"
 
 
 @dataclass
@@ -103,33 +132,30 @@ def stack_chains(per_chain: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray
     return {k: np.stack([np.asarray(c[k], dtype=np.float64) for c in per_chain]) for k in per_chain[0]}
 
 
+class Potential(Protocol):
+    """The sampler's potential ``V(u) = -log p(x(u)) - log |det dx/du|`` on the library's own
+    unconstrained scale, in the harness layout (``harness.equivalence.points``): the free parameters in
+    ``spec.params`` order, each its unconstrained block, elementwise blocks in C order.
+
+    own_transform: False when ``to_unconstrained`` is not the library's own map (CmdStan cannot
+    unconstrain; it uses the declared supports' canonical map). A potential may also offer
+    ``value_and_grad_batch(U (n, d)) -> (values (n,), grads (n, d))``.
+    """
+
+    own_transform: bool
+
+    def to_unconstrained(self, point: dict) -> np.ndarray: ...
+
+    def value_and_grad(self, u: np.ndarray) -> tuple[float, np.ndarray]: ...
+
+
+@runtime_checkable
 class Backend(Protocol):
-    """The contract above as a type: every backend module satisfies it (mypy checks each registered
-    module in ``harness/backends/_typing.py``; ``nox -s lint``). Optional hooks are looked up with
-    ``getattr`` by the callers and are not part of the protocol."""
-
-    # module constants, read-only (so a module's ``DEVICES = ("cpu",)`` matches ``tuple[str, ...]``)
-    @property
-    def NAME(self) -> str: ...
+    """The contract above as a type: every registered module satisfies it (mypy checks the typed
+    registry, ``harness/backends/registry.py``; the conformance suite checks it at run time)."""
 
     @property
-    def FAMILY(self) -> str: ...
-
-    @property
-    def MODEL_FILE(self) -> str: ...
-
-    @property
-    def REQUIRES(self) -> tuple[str, ...]: ...
-
-    @property
-    def PACKAGES(self) -> tuple[str, ...]: ...
-
-    @property
-    def DEVICES(self) -> tuple[str, ...]: ...
-
-    @property
-    def SBC_REPLICATES(self) -> int: ...
-
+    def CAPABILITIES(self) -> Capabilities: ...
 
     def versions(self) -> dict[str, str]: ...
 
@@ -138,3 +164,91 @@ class Backend(Protocol):
     def sample(self, compiled: Compiled, data: Data, settings: SamplerSettings, seed: int) -> Fit: ...
 
     def log_density(self, spec: ModelSpec, data: Data, points: list[dict]) -> np.ndarray: ...
+
+    def potential(self, spec: ModelSpec, data: Data) -> Potential: ...
+
+
+# ---------------------------------------------------------------- optional hooks
+
+
+@runtime_checkable
+class SupportsWorkerEnv(Protocol):
+    """Environment a cell's worker process gets before any import (thread pools capped at ``cores``)."""
+
+    def worker_env(self, cores: int, device: str) -> dict[str, str]: ...
+
+
+@runtime_checkable
+class SupportsGpu(Protocol):
+    """A backend that can run on a GPU: whether one is usable here."""
+
+    def gpu_available(self) -> tuple[bool, str]: ...
+
+
+@runtime_checkable
+class SupportsDeviceMemory(Protocol):
+    """Peak accelerator memory of this process so far (MiB), None on the CPU."""
+
+    def peak_device_memory_mb(self) -> float | None: ...
+
+
+@runtime_checkable
+class SupportsBatch(Protocol):
+    """Many data sets of one shape in one call (SBC), with a compile of only those programs."""
+
+    def sample_batch(self, compiled: Compiled, datasets: list[Data], settings: SamplerSettings,
+                     seeds: list[int]) -> list[Fit]: ...
+
+    def compile_batch(self, spec: ModelSpec, data: Data, settings: SamplerSettings, batch: int) -> Compiled: ...
+
+
+@runtime_checkable
+class SupportsGradient(Protocol):
+    """The sampler's log density and gradient at a fixed point, as a zero-argument closure (perf)."""
+
+    def gradient_fn(self, spec: ModelSpec, data: Data, point: dict) -> Callable[[], Any]: ...
+
+
+@runtime_checkable
+class SupportsPriorDraws(Protocol):
+    """``n`` draws {name: (n, *shape)} from the backend's own prior (checks the numpy prior sampler)."""
+
+    def prior_draws(self, spec: ModelSpec, data: Data, n: int, seed: int) -> dict[str, np.ndarray]: ...
+
+
+@runtime_checkable
+class SupportsAvailabilityCheck(Protocol):
+    """An availability check beyond the importable modules (CmdStan installed, Python version)."""
+
+    def unavailable_reason(self) -> str | None: ...
+
+
+@runtime_checkable
+class SupportsDescribe(Protocol):
+    """One line for ``harness list`` (e.g. the driver and where it was found)."""
+
+    def describe(self) -> str: ...
+
+
+@runtime_checkable
+class SupportsStrictSupport(Protocol):
+    """A context manager under which the library refuses out-of-support values (support check)."""
+
+    def strict_support(self) -> contextlib.AbstractContextManager: ...
+
+
+HOOKS: dict[str, type] = {
+    "worker_env": SupportsWorkerEnv, "gpu_available": SupportsGpu, "peak_device_memory_mb": SupportsDeviceMemory,
+    "sample_batch": SupportsBatch, "compile_batch": SupportsBatch, "gradient_fn": SupportsGradient,
+    "prior_draws": SupportsPriorDraws, "unavailable_reason": SupportsAvailabilityCheck,
+    "describe": SupportsDescribe, "strict_support": SupportsStrictSupport, "potential": Backend,
+}
+
+
+def optional_hook(module: object, name: str) -> Callable | None:
+    """The module's ``name`` function when the module satisfies the hook's Protocol, else None."""
+    protocol = HOOKS[name]
+    if protocol is Backend:
+        fn = getattr(module, name, None)  # a required function; None only on a broken plugin
+        return fn if callable(fn) else None
+    return getattr(module, name) if isinstance(module, protocol) else None

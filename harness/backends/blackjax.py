@@ -26,20 +26,18 @@ from harness.backends._jax import (  # noqa: F401 (re-exported protocol hooks)
     strict_support,
     worker_env,
 )
-from harness.backends.base import Compiled, Fit
+from harness.backends.base import Capabilities, Compiled, Fit
 from harness.catalogue import implementation
 from harness.settings import SamplerSettings
 from harness.spec import Data, ModelSpec
 
-NAME = "blackjax"
-FAMILY = "numpyro"
-MODEL_FILE = "numpyro_model.py"
-REQUIRES = ("blackjax", "numpyro", "jax")
-PACKAGES = ("blackjax", "numpyro", "jax", "jaxlib")
-DEVICES = ("cpu", "gpu")
-SBC_REPLICATES = 200
+CAPABILITIES = Capabilities(
+    name="blackjax", family="numpyro", requires=("blackjax", "numpyro", "jax"),
+    packages=("blackjax", "numpyro", "jax", "jaxlib"), extra="blackjax", devices=("cpu", "gpu"),
+    sbc_replicates=200,
+    vectorized_chains=True,  # all chains are one vmapped program (the GPU check scales them)
+)
 CHAIN_METHOD = "vectorized"
-VECTORIZED_CHAINS = True  # all chains are one vmapped program (the GPU check scales them)
 SAMPLER = "blackjax-nuts"
 
 
@@ -144,7 +142,7 @@ def _run(programs: dict, arrays, keys):
 
 def _prepare(spec: ModelSpec, data: Data, settings: SamplerSettings) -> dict:
     """The handle before any compile (see ``harness.backends._jax``): pure programs and static data."""
-    model = implementation(spec.name, FAMILY).model
+    model = implementation(spec.name, CAPABILITIES.family).model
     arrays, static = split_data(data, settings.device)
     names = tuple(p.name for p in spec.params)
     functions = _programs(_model_functions(model, static, arrays), settings, names)

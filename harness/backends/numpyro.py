@@ -27,22 +27,19 @@ from harness.backends._jax import (  # noqa: F401 (re-exported protocol hooks)
     strict_support,
     worker_env,
 )
-from harness.backends.base import Compiled, Fit
+from harness.backends.base import Capabilities, Compiled, Fit
 from harness.catalogue import implementation
 from harness.settings import SamplerSettings
 from harness.spec import Data, ModelSpec
 
-NAME = "numpyro"
-FAMILY = "numpyro"
-MODEL_FILE = "numpyro_model.py"
-REQUIRES = ("numpyro", "jax")
-PACKAGES = ("numpyro", "jax", "jaxlib")
-DEVICES = ("cpu", "gpu")
-SBC_REPLICATES = 200
-REFERENCE_QUALITY = True  # default maker/checker of reference posteriors (harness reference)
-QUICK_SUITE = True  # in the regression gate's quick suite (harness/compare/quick.py)
+CAPABILITIES = Capabilities(
+    name="numpyro", family="numpyro", requires=("numpyro", "jax"), packages=("numpyro", "jax", "jaxlib"),
+    extra="numpyro", devices=("cpu", "gpu"), sbc_replicates=200,
+    reference_quality=True,  # default maker/checker of reference posteriors (harness reference)
+    quick_suite=True,  # in the regression gate's quick suite (harness/compare/quick.py)
+    vectorized_chains=True,  # all chains are one vmapped program (the GPU check scales them)
+)
 CHAIN_METHOD = "vectorized"
-VECTORIZED_CHAINS = True  # all chains are one vmapped program (the GPU check scales them)
 SAMPLER = "numpyro-nuts"
 
 
@@ -139,7 +136,7 @@ def _run(programs: dict, arrays, keys, settings, draw_axis: int):
 
 def _prepare(spec: ModelSpec, data: Data, settings: SamplerSettings) -> dict:
     """The handle before any compile (see ``harness.backends._jax``): pure programs and static data."""
-    model = implementation(spec.name, FAMILY).model
+    model = implementation(spec.name, CAPABILITIES.family).model
     _, static = split_data(data, settings.device)
     names = tuple(p.name for p in spec.params)
     return {"programs": None, "functions": _programs(model, static, settings, names), "static": static, "batched": {}}
@@ -242,7 +239,7 @@ def log_density(spec: ModelSpec, data: Data, points: list[dict]) -> np.ndarray:
     import jax.numpy as jnp
     from numpyro.infer.util import log_density as numpyro_log_density
 
-    model = implementation(spec.name, FAMILY).model
+    model = implementation(spec.name, CAPABILITIES.family).model
     arrays, static = split_data(data)
     full = {**static, **arrays}
     out = []
@@ -260,7 +257,7 @@ def potential_at(spec: ModelSpec, data: Data, point: dict):
     import jax.numpy as jnp
     from numpyro.infer.util import init_to_value, initialize_model
 
-    model = implementation(spec.name, FAMILY).model
+    model = implementation(spec.name, CAPABILITIES.family).model
     arrays, static = split_data(data)
     full = {**static, **arrays}
     values = {k: jnp.asarray(v, dtype=jnp.float64) for k, v in point.items()}
@@ -288,7 +285,7 @@ def prior_draws(spec: ModelSpec, data: Data, n: int, seed: int) -> dict[str, np.
     import jax
     from numpyro.infer import Predictive
 
-    model = implementation(spec.name, FAMILY).model
+    model = implementation(spec.name, CAPABILITIES.family).model
     arrays, static = split_data(data)
     names = [p.name for p in spec.params]
     draws = Predictive(model, num_samples=n, return_sites=names)(jax.random.PRNGKey(seed), {**static, **arrays})

@@ -30,17 +30,15 @@ import time
 import numpy as np
 
 from harness.backends import _pymc
-from harness.backends.base import Compiled, Fit
+from harness.backends.base import Capabilities, Compiled, Fit
 from harness.settings import SamplerSettings
 from harness.spec import Data, ModelSpec
 
-NAME = "nutpie"
-FAMILY = _pymc.FAMILY
-MODEL_FILE = _pymc.MODEL_FILE
-REQUIRES = ("pymc", "nutpie", "numba")
-PACKAGES = ("pymc", "pytensor", "nutpie", "numba")
-DEVICES = ("cpu",)
-SBC_REPLICATES = 200  # compiled once per data shape: ~0.04 s a replicate on eight_schools_noncentered
+CAPABILITIES = Capabilities(
+    name="nutpie", family=_pymc.FAMILY, requires=("pymc", "nutpie", "numba"),
+    packages=("pymc", "pytensor", "nutpie", "numba"), extra="nutpie",
+    sbc_replicates=200,  # compiled once per data shape: ~0.04 s a replicate on eight_schools_noncentered
+)
 NUTPIE_BACKEND = "numba"
 PROGRESS_RATE_MS = 1
 

@@ -25,18 +25,15 @@ import time
 import numpy as np
 
 from harness.backends import _pymc
-from harness.backends.base import Compiled, Fit, chain_seeds
+from harness.backends.base import Capabilities, Compiled, Fit, chain_seeds
 from harness.settings import SamplerSettings
 from harness.spec import Data, ModelSpec
 
-NAME = "pymc"
-FAMILY = _pymc.FAMILY
-MODEL_FILE = _pymc.MODEL_FILE
-REQUIRES = ("pymc",)
-PACKAGES = ("pymc", "pytensor")
-DEVICES = ("cpu",)
-SBC_REPLICATES = 100  # ~0.27 s a replicate on eight_schools_noncentered (PyMC's Python NUTS loop)
-QUICK_SUITE = True  # in the regression gate's quick suite (harness/compare/quick.py)
+CAPABILITIES = Capabilities(
+    name="pymc", family=_pymc.FAMILY, requires=("pymc",), packages=("pymc", "pytensor"), extra="pymc",
+    sbc_replicates=100,  # ~0.27 s a replicate on eight_schools_noncentered (PyMC's Python NUTS loop)
+    quick_suite=True,
+)
 SAMPLER = "pymc"
 
 

@@ -23,17 +23,16 @@ import time
 
 from harness.backends import _jax, _pymc
 from harness.backends import blackjax as _blackjax
-from harness.backends.base import Compiled, Fit, chain_seeds
+from harness.backends.base import Capabilities, Compiled, Fit, chain_seeds
 from harness.settings import SamplerSettings
 from harness.spec import Data, ModelSpec
 
-NAME = "pymc-blackjax"
-FAMILY = _pymc.FAMILY
-MODEL_FILE = _pymc.MODEL_FILE
-REQUIRES = ("pymc", "blackjax", "jax")
-PACKAGES = ("pymc", "pytensor", "blackjax", "jax", "jaxlib")
-DEVICES = ("cpu",)
-SBC_REPLICATES = 200  # compiled once per data shape: ~0.02 s a replicate on eight_schools_noncentered
+CAPABILITIES = Capabilities(
+    name="pymc-blackjax", family=_pymc.FAMILY, requires=("pymc", "blackjax", "jax"),
+    packages=("pymc", "pytensor", "blackjax", "jax", "jaxlib"), extra="pymc-blackjax",
+    sbc_replicates=200,  # compiled once per data shape: ~0.02 s a replicate on eight_schools_noncentered
+    vectorized_chains=True,
+)
 CHAIN_METHOD = "vectorized"
 SAMPLER = _blackjax.SAMPLER
 

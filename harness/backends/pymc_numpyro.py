@@ -24,17 +24,16 @@ import time
 
 from harness.backends import _jax, _pymc
 from harness.backends import numpyro as _numpyro
-from harness.backends.base import Compiled, Fit, chain_seeds
+from harness.backends.base import Capabilities, Compiled, Fit, chain_seeds
 from harness.settings import SamplerSettings
 from harness.spec import Data, ModelSpec
 
-NAME = "pymc-numpyro"
-FAMILY = _pymc.FAMILY
-MODEL_FILE = _pymc.MODEL_FILE
-REQUIRES = ("pymc", "numpyro", "jax")
-PACKAGES = ("pymc", "pytensor", "numpyro", "jax", "jaxlib")
-DEVICES = ("cpu",)
-SBC_REPLICATES = 200  # compiled once per data shape: ~0.02 s a replicate on eight_schools_noncentered
+CAPABILITIES = Capabilities(
+    name="pymc-numpyro", family=_pymc.FAMILY, requires=("pymc", "numpyro", "jax"),
+    packages=("pymc", "pytensor", "numpyro", "jax", "jaxlib"), extra="pymc-numpyro",
+    sbc_replicates=200,  # compiled once per data shape: ~0.02 s a replicate on eight_schools_noncentered
+    vectorized_chains=True,
+)
 CHAIN_METHOD = "vectorized"
 SAMPLER = "numpyro-nuts"
 

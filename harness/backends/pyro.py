@@ -15,18 +15,16 @@ import warnings
 
 import numpy as np
 
-from harness.backends.base import Compiled, Fit, chain_seeds, stack_chains
+from harness.backends.base import Capabilities, Compiled, Fit, chain_seeds, stack_chains
 from harness.catalogue import implementation
 from harness.settings import SamplerSettings
 from harness.spec import Data, ModelSpec
 
-NAME = "pyro"
-FAMILY = "pyro"
-MODEL_FILE = "pyro_model.py"
-REQUIRES = ("pyro", "torch")
-PACKAGES = ("pyro-ppl", "torch")
-DEVICES = ("cpu", "gpu")
-SBC_REPLICATES = 20  # 1-10 s a replicate on one core (README "SBC cost per backend"); 20 can pass weakly
+CAPABILITIES = Capabilities(
+    name="pyro", family="pyro", requires=("pyro", "torch"), packages=("pyro-ppl", "torch"), extra="pyro",
+    devices=("cpu", "gpu"),
+    sbc_replicates=20,  # 1-10 s a replicate on one core (docs/sbc.md "Cost per backend"); 20 can pass weakly
+)
 JIT = os.environ.get("PPL_HARNESS_PYRO_JIT", "1") != "0"
 
 
@@ -88,16 +86,56 @@ def to_torch(data: Data, device: str = "cpu") -> dict:
     return out
 
 
-def _make_kernel(model, settings):
+def init_uniform(site=None):
+    """Pyro's ``init_to_uniform`` (U(-2, 2) on the unconstrained scale, what Stan does), also for sites
+    that cannot be sampled (``ImproperUniform``: flat priors), which start from a feasible value instead
+    of a prior draw before the same uniform jitter. Sites that can be sampled consume the random
+    stream exactly as ``init_to_uniform`` does."""
+    import torch
+    from torch.distributions import biject_to
+
+    if site is None:
+        return init_uniform
+    fn = site["fn"]
+    transform = biject_to(fn.support)
+    try:
+        value = fn.sample().detach()
+    except NotImplementedError:
+        value = transform(torch.zeros(fn.shape()))
+    value = transform(torch.rand_like(transform.inv(value)) * 4.0 - 2.0)
+    value._pyro_custom_init = False
+    return value
+
+
+def max_plate_nesting(model, args) -> int:
+    """What Pyro's HMC guesses by running the model once (consuming the random stream as it does),
+    also for models with sites that cannot be sampled (``ImproperUniform``), run from ``init_uniform``."""
+    from pyro import poutine
+    from pyro.infer.autoguide.initialization import InitMessenger
+
+    try:
+        with poutine.block():
+            trace = poutine.trace(model).get_trace(*args)
+    except NotImplementedError:
+        with poutine.block():
+            trace = poutine.trace(InitMessenger(init_uniform)(model)).get_trace(*args)
+    dims = [frame.dim for site in trace.nodes.values() if site["type"] == "sample"
+            for frame in site["cond_indep_stack"] if frame.vectorized]
+    return -min(dims) if dims else 0
+
+
+def _make_kernel(model, settings, plates: int):
     from pyro.infer import NUTS
 
     return NUTS(
         model,
+        max_plate_nesting=plates,
         target_accept_prob=settings.target_accept,
         max_tree_depth=settings.max_treedepth,
         jit_compile=JIT,
         ignore_jit_warnings=True,
         full_mass=False,
+        init_strategy=init_uniform,
     )
 
 
@@ -107,7 +145,7 @@ def compile(spec: ModelSpec, data: Data, settings: SamplerSettings) -> Compiled:
 
     torch.set_num_threads(int(os.environ.get("PPL_HARNESS_TORCH_THREADS", settings.cores)))
     _use_device(settings)
-    model = implementation(spec.name, FAMILY).model
+    model = implementation(spec.name, CAPABILITIES.family).model
     info = {"chain_method": "sequential", "jit": JIT, "dtype": "float64", "device": _device(settings)}
     return Compiled({"spec": spec, "model": model}, 0.0, cache_hit=False if JIT else None, info=info)
 
@@ -123,12 +161,13 @@ class _CountingPotential:
         return self.fn(*args, **kwargs)
 
 
-def _run_chain(kernel, tdata, settings, seed: int):
+def _run_chain(model, tdata, settings, seed: int):
     """One chain: returns (constrained draws {name: (draw, *shape)}, diverging, steps, times, grads)."""
     import pyro
     import torch
 
     pyro.set_rng_seed(seed)
+    kernel = _make_kernel(model, settings, max_plate_nesting(model, (tdata,)))
     on_gpu = any(getattr(v, "is_cuda", False) for v in tdata.values())
     sync = torch.cuda.synchronize if on_gpu else (lambda: None)  # clocks read after GPU work ends
     t0 = time.perf_counter()
@@ -168,8 +207,7 @@ def sample(compiled: Compiled, data: Data, settings: SamplerSettings, seed: int)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for chain_seed in chain_seeds(seed, settings.chains):
-            kernel = _make_kernel(model, settings)
-            results.append(_run_chain(kernel, tdata, settings, chain_seed))
+            results.append(_run_chain(model, tdata, settings, chain_seed))
     names = [p.name for p in spec.params]
     draws = stack_chains([{k: r[0][k] for k in names} for r in results])
     return Fit(
@@ -184,18 +222,22 @@ def sample(compiled: Compiled, data: Data, settings: SamplerSettings, seed: int)
 
 
 def log_density(spec: ModelSpec, data: Data, points: list[dict]) -> np.ndarray:
-    """Joint log density (constrained, no Jacobian) from a conditioned trace."""
+    """Joint log density (constrained, no Jacobian) from a conditioned trace; -inf at a point where a
+    latent site's value lies outside its distribution's support (``ImproperUniform`` does not check)."""
     import pyro
     import torch
 
     torch.set_default_dtype(torch.float64)
-    model = implementation(spec.name, FAMILY).model
+    model = implementation(spec.name, CAPABILITIES.family).model
     tdata = to_torch(data)
     out = []
     for point in points:
         params = {k: torch.as_tensor(np.asarray(v, dtype=np.float64)) for k, v in point.items()}
         trace = pyro.poutine.trace(pyro.poutine.condition(model, data=params)).get_trace(tdata)
-        out.append(float(trace.log_prob_sum()))
+        outside = any(not bool(torch.all(site["fn"].support.check(site["value"])))
+                      for name, site in trace.nodes.items()
+                      if site["type"] == "sample" and name in params)
+        out.append(-np.inf if outside else float(trace.log_prob_sum()))
     return np.array(out)
 
 
@@ -206,9 +248,11 @@ def gradient_fn(spec: ModelSpec, data: Data, point: dict):
     from pyro.ops.integrator import potential_grad
 
     torch.set_default_dtype(torch.float64)
-    model = implementation(spec.name, FAMILY).model
+    model = implementation(spec.name, CAPABILITIES.family).model
     tdata = to_torch(data)
-    _, potential_fn, transforms, _ = initialize_model(model, model_args=(tdata,), jit_compile=JIT, skip_jit_warnings=True)
+    _, potential_fn, transforms, _ = initialize_model(model, model_args=(tdata,), jit_compile=JIT, skip_jit_warnings=True,
+                                                      init_strategy=init_uniform,
+                                                      max_plate_nesting=max_plate_nesting(model, (tdata,)))
     z = {k: transforms[k](torch.as_tensor(np.asarray(v, dtype=np.float64))) for k, v in point.items()}
     potential_grad(potential_fn, z)  # first call traces the JIT
 
@@ -227,7 +271,7 @@ def prior_draws(spec: ModelSpec, data: Data, n: int, seed: int) -> dict[str, np.
     torch.set_default_dtype(torch.float64)
     pyro.set_rng_seed(seed)
     names = [p.name for p in spec.params]
-    model = implementation(spec.name, FAMILY).model
+    model = implementation(spec.name, CAPABILITIES.family).model
     draws = Predictive(model, num_samples=n, return_sites=names)(to_torch(data))
     return {k: draws[k].detach().cpu().numpy().astype(np.float64).reshape((n,) + tuple(
         p.resolve_shape(data))) for p in spec.params for k in [p.name]}
@@ -238,8 +282,9 @@ class PyroPotential:
 
     ``pyro.infer.mcmc.util.initialize_model`` gives the potential NUTS evaluates (minus the log density
     on the unconstrained scale, with the log-Jacobian; evaluated eagerly here, the JIT traces the same
-    function) and the transforms (constrained -> unconstrained) of every latent site. Layout: the free
-    parameters in ``spec.params`` order, each raveled; gradients by ``torch.autograd``, float64.
+    function) and the transforms (constrained -> unconstrained) of every latent site, fixed at the
+    initial trace as Pyro's NUTS fixes them. Layout: the free parameters in ``spec.params`` order,
+    each its unconstrained value raveled; gradients by ``torch.autograd``, float64.
     """
 
     own_transform = True
@@ -249,14 +294,17 @@ class PyroPotential:
         from pyro.infer.mcmc.util import initialize_model
 
         torch.set_default_dtype(torch.float64)
-        model = implementation(spec.name, FAMILY).model
+        model = implementation(spec.name, CAPABILITIES.family).model
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            init, self._potential, self._transforms, _ = initialize_model(model, model_args=(to_torch(data),))
+            args = (to_torch(data),)
+            init, self._potential, self._transforms, _ = initialize_model(
+                model, model_args=args, init_strategy=init_uniform, max_plate_nesting=max_plate_nesting(model, args))
         self.names = tuple(p.name for p in spec.params)
-        self.shapes = tuple(p.resolve_shape(data) for p in spec.params)
         if set(init) != set(self.names):
-            raise ValueError(f"Pyro latent sites {sorted(init)} differ from the spec's {sorted(self.names)}")
+            raise ValueError(f"model {spec.name!r}: Pyro latent sites {sorted(init)} differ from the "
+                             f"declaration's {sorted(self.names)}")
+        self.shapes = {n: tuple(init[n].shape) for n in self.names}
 
     def to_unconstrained(self, point: dict) -> np.ndarray:
         import torch
@@ -269,7 +317,8 @@ class PyroPotential:
         import torch
 
         z, i = {}, 0
-        for n, shape in zip(self.names, self.shapes):
+        for n in self.names:
+            shape = self.shapes[n]
             k = int(np.prod(shape, dtype=int))
             z[n] = torch.tensor(np.asarray(u[i:i + k], dtype=np.float64).reshape(shape), requires_grad=True)
             i += k

@@ -49,20 +49,17 @@ from harness.backends._stan import (
     to_stan_data,
     to_stan_point,
 )
-from harness.backends.base import Compiled, Fit, chain_seeds, stack_chains
+from harness.backends.base import Capabilities, Compiled, Fit, chain_seeds, stack_chains
 from harness.settings import SamplerSettings
 from harness.spec import Data, ModelSpec
 
-NAME = "stan"
-FAMILY = _stan.FAMILY  # "stan"
-MODEL_FILE = _stan.MODEL_FILE  # "model.stan"
-REQUIRES = ("stan", "httpstan")
-PACKAGES = ("pystan", "httpstan")
-DEVICES = _stan.DEVICES  # ("cpu",)
-SBC_REPLICATES = _stan.SBC_REPLICATES
-REFERENCE_QUALITY = True  # default maker/checker of reference posteriors (harness reference)
-QUICK_SUITE = True  # in the regression gate's quick suite (harness/compare/quick.py)
-GRADIENT_TRANSPORT = "http"  # every gradient_fn call is a request to httpstan
+CAPABILITIES = Capabilities(
+    name="stan", family=_stan.FAMILY, requires=("stan", "httpstan"), packages=("pystan", "httpstan"), extra="stan",
+    sbc_replicates=_stan.SBC_REPLICATES,
+    reference_quality=True,  # default maker/checker of reference posteriors (harness reference)
+    quick_suite=True,  # in the regression gate's quick suite (harness/compare/quick.py)
+    gradient_transport="http",  # every gradient_fn call is a request to httpstan
+)
 
 
 def worker_env(cores: int, device: str) -> dict[str, str]:
@@ -346,17 +343,20 @@ class StanPotential:
     def __init__(self, spec: ModelSpec, data: Data):
         self.model = _model_for(spec, data)
         self.names = tuple(p.name for p in spec.params)
-        self.shapes = tuple(p.resolve_shape(data) for p in spec.params)
+        sizes = {p.name: p.space.unconstrained_size(p.resolve_shape(data)) for p in spec.params}
         native, wanted = [], set(self.names)
-        for name, dims in zip(self.model.param_names, self.model.dims):
+        for name in self.model.param_names:  # parameters block first, in program order
             if not wanted:
                 break
-            native.append((name, int(np.prod(dims, dtype=int))))
+            native.append((name, sizes.get(name, -1)))
             wanted.discard(name)
         self.index = _stan.stan_order(spec, data, native)
 
     def to_unconstrained(self, point: dict) -> np.ndarray:
         u = np.asarray(self.model.unconstrain_pars(to_stan_point({n: point[n] for n in self.names})), dtype=np.float64)
+        if u.size != self.index.size:
+            raise ValueError(f"the Stan program has {u.size} unconstrained parameters; the declaration has "
+                             f"{self.index.size}: the program declares parameters the spec does not")
         return u[self.index]
 
     def value_and_grad(self, u: np.ndarray) -> tuple[float, np.ndarray]:

@@ -40,17 +40,14 @@ from harness.backends._stan import (
     to_stan_data,
     to_stan_point,
 )
-from harness.backends.base import Compiled, Fit
+from harness.backends.base import Capabilities, Compiled, Fit
 from harness.settings import SamplerSettings
 from harness.spec import Data, ModelSpec
 
-NAME = "cmdstanpy"
-FAMILY = _stan.FAMILY  # "stan"
-MODEL_FILE = _stan.MODEL_FILE  # "model.stan"
-REQUIRES = ("cmdstanpy",)
-PACKAGES = ("cmdstanpy",)
-DEVICES = _stan.DEVICES  # ("cpu",)
-SBC_REPLICATES = _stan.SBC_REPLICATES
+CAPABILITIES = Capabilities(
+    name="cmdstanpy", family=_stan.FAMILY, requires=("cmdstanpy",), packages=("cmdstanpy",), extra="cmdstanpy",
+    sbc_replicates=_stan.SBC_REPLICATES,
+)
 
 SIG_FIGS = 18  # CmdStan's maximum; 17 significant digits round-trip a double
 _EXE = "model.exe" if os.name == "nt" else "model"
@@ -293,7 +290,7 @@ class CmdStanPotential:
         self.index = self._layout()
 
     def to_unconstrained(self, point: dict) -> np.ndarray:
-        return _stan.spec_unconstrain(self.spec, point)
+        return _stan.spec_unconstrain(self.spec, self.data, point)
 
     def _run(self, stan_us: np.ndarray):  # one point
         """CmdStan's ``log_prob`` at one unconstrained point ``stan_u`` (Stan's order): the output table."""
@@ -317,7 +314,7 @@ class CmdStanPotential:
 
     def _layout(self) -> np.ndarray:
         """Stan's parameter order, read from the gradient columns (``g_mu``, ``g_theta.1``, ...) of one call."""
-        d = sum(int(np.prod(s, dtype=int)) for s in self.shapes)
+        d = self.spec.n_unconstrained(self.data)
         native: list[tuple[str, int]] = []
         for c in (c for c in self._run(np.zeros(d)).columns if c.startswith("g_")):
             name = c[2:].split(".")[0]

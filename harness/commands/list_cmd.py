@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.backends import availability, default_backends, load_module
+from harness.backends import availability, default_backends, load_module, optional_hook
 from harness.catalogue import get_model, model_names
 
 
@@ -22,14 +22,17 @@ def command(args) -> int:
     defaults = default_backends()
     for name, why in availability().items():
         module = load_module(name)
-        kind = f"{module.FAMILY} model" + ("" if name in defaults else ", not default")
+        caps = module.CAPABILITIES
+        kind = f"{caps.family} model" + ("" if name in defaults else ", not default")
         state = "available" if why is None else f"unavailable: {why}"
-        devices = "/".join(module.DEVICES)
+        devices = "/".join(caps.devices)
         line = f"  {name:14s} {kind:24s} devices {devices:8s} {state}"
-        if why is None and hasattr(module, "describe"):
-            line += f" ({module.describe()})"
-        if args.gpu and why is None and "gpu" in module.DEVICES:
-            ok, detail = module.gpu_available()
+        describe = optional_hook(module, "describe")
+        if why is None and describe is not None:
+            line += f" ({describe()})"
+        gpu_available = optional_hook(module, "gpu_available")
+        if args.gpu and why is None and gpu_available is not None:
+            ok, detail = gpu_available()
             line += f"; GPU: {'yes' if ok else 'no'} ({detail})"
         print(line)
     return 0

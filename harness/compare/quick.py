@@ -24,10 +24,10 @@ from pathlib import Path
 
 
 def quick_backends() -> list[str]:
-    """The quick suite's backends: every default backend whose module declares ``QUICK_SUITE = True``."""
-    from harness.backends import default_backends, load_module
+    """The quick suite's backends: every default backend whose capabilities say ``quick_suite``."""
+    from harness.backends import capabilities, default_backends
 
-    return [b for b in default_backends() if getattr(load_module(b), "QUICK_SUITE", False)]
+    return [b for b in default_backends() if capabilities(b).quick_suite]
 
 
 QUICK_SUITE = {

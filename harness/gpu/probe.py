@@ -14,16 +14,17 @@ import sys
 
 
 def probe(names: list[str]) -> dict[str, list]:
-    from harness.backends import get_backend
+    from harness.backends import get_backend, optional_hook
 
     out = {}
     for name in names:
         try:
             module = get_backend(name)
-            if "gpu" not in module.DEVICES:
+            gpu_available = optional_hook(module, "gpu_available")
+            if "gpu" not in module.CAPABILITIES.devices or gpu_available is None:
                 out[name] = [False, f"{name} runs on the CPU only"]
                 continue
-            ok, why = module.gpu_available()
+            ok, why = gpu_available()
             out[name] = [bool(ok), str(why)]
         except Exception as err:
             out[name] = [False, f"{type(err).__name__}: {err}"]

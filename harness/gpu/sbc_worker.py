@@ -35,7 +35,9 @@ def _write(path: Path, row: dict) -> None:
 
 
 def _peak_device_mb(backend) -> float | None:
-    hook = getattr(backend, "peak_device_memory_mb", None)
+    from harness.backends import optional_hook
+
+    hook = optional_hook(backend, "peak_device_memory_mb")
     try:
         value = hook() if hook is not None else None
     except Exception:
@@ -56,6 +58,7 @@ def run(task: dict) -> None:
 
     try:
         from harness.backends import BackendUnavailableError, get_backend
+        from harness.backends.base import SupportsBatch, SupportsGpu
         from harness.catalogue import get_model
         from harness.sbc.ranks import replicate_ranks
         from harness.sbc.worker import simulate
@@ -68,10 +71,10 @@ def run(task: dict) -> None:
             backend = get_backend(task["backend"])
         except BackendUnavailableError as err:
             return all_rows("unavailable", str(err))
-        if not callable(getattr(backend, "sample_batch", None)):
+        if not isinstance(backend, SupportsBatch):
             return all_rows("skipped", f"{task['backend']} has no sample_batch")
         if settings.device == "gpu":
-            if "gpu" not in backend.DEVICES:
+            if not isinstance(backend, SupportsGpu) or "gpu" not in backend.CAPABILITIES.devices:
                 return all_rows("skipped", f"{task['backend']} runs on the CPU only")
             ok, why = backend.gpu_available()
             if not ok:

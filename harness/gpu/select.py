@@ -1,10 +1,10 @@
 """Which backends each part of gpu-check runs, chosen by what their modules declare (never by name).
 
-- crossover: ``"gpu" in module.DEVICES``;
-- chains scaling: ``module.VECTORIZED_CHAINS is True`` (chains run as one vectorised program);
-- SBC throughput: the module defines ``sample_batch`` (many data sets in one call).
+- crossover: ``"gpu" in CAPABILITIES.devices``;
+- chains scaling: ``CAPABILITIES.vectorized_chains`` (chains run as one vectorised program);
+- SBC throughput: the module satisfies ``SupportsBatch`` (many data sets in one call).
 
-Test fakes (``DEFAULT = False`` or ``FAMILY == "fake"``) never run here. Backends that cannot run on
+Test fakes (``CAPABILITIES.default`` False) never run here. Backends that cannot run on
 this machine are left out with the reason, which the summary reports.
 """
 
@@ -13,21 +13,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from harness.backends import REGISTRY, load_module, unavailable_reason
+from harness.backends.base import SupportsBatch, SupportsDeviceMemory
 
 CAPABILITIES = ("gpu", "vectorized_chains", "sample_batch")
 
 
 def is_fake(module) -> bool:
-    return getattr(module, "DEFAULT", True) is False or getattr(module, "FAMILY", "") == "fake"
+    return not module.CAPABILITIES.default
 
 
 def has_capability(module, capability: str) -> bool:
     if capability == "gpu":
-        return "gpu" in tuple(getattr(module, "DEVICES", ()))
+        return "gpu" in module.CAPABILITIES.devices
     if capability == "vectorized_chains":
-        return getattr(module, "VECTORIZED_CHAINS", False) is True
+        return module.CAPABILITIES.vectorized_chains
     if capability == "sample_batch":
-        return callable(getattr(module, "sample_batch", None))
+        return isinstance(module, SupportsBatch)
     raise ValueError(f"unknown capability {capability!r}; valid: {', '.join(CAPABILITIES)}")
 
 
@@ -75,7 +76,7 @@ def missing_declarations() -> dict[str, list[str]]:
         if is_fake(module) or not has_capability(module, "gpu"):
             continue
         lacking = [c for c in ("vectorized_chains", "sample_batch") if not has_capability(module, c)]
-        if not hasattr(module, "peak_device_memory_mb"):
+        if not isinstance(module, SupportsDeviceMemory):
             lacking.append("peak_device_memory_mb")
         if lacking:
             out[name] = lacking

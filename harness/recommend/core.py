@@ -257,9 +257,7 @@ def load_runs(dirs: list[Path]) -> tuple[pd.DataFrame, dict[Path, pd.DataFrame |
 def _default_size(model: str) -> str:
     try:
         from harness.catalogue import get_model
-        from harness.worker import size_label
-
-        return size_label(get_model(model), {})
+        return get_model(model).size_label()
     except Exception:  # a model that left the catalogue: no default size
         return ""
 

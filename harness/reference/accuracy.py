@@ -37,7 +37,6 @@ several times in a benchmark of a few hundred cells, and ``recommend`` excludes 
 from __future__ import annotations
 
 import json
-import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -57,13 +56,7 @@ SUMMARY_COLUMNS = ["parameter", "mean", "sd", "mcse_mean", "q05", "q50", "q95"]
 VERDICTS = ("PASS", "REVIEW", "FAIL", "no reference")
 
 
-def reference_root() -> Path:
-    """``$PPL_HARNESS_REFERENCES`` or ``results/references`` of this checkout (not the working directory)."""
-    env = os.environ.get("PPL_HARNESS_REFERENCES")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / "results" / "references"
-
+from harness.paths import reference_root  # noqa: E402 (re-exported)
 
 # ---------------------------------------------------------------- scalars
 

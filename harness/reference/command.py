@@ -37,6 +37,9 @@ def configure(parser) -> None:
                         help="instead of making references: give the ok cells of a stored run made with "
                              "--save-draws their accuracy verdicts (cells that have none)")
     parser.add_argument("--rescore", action="store_true", help="with --score: every ok cell, even one already scored")
+    parser.add_argument("--import-posteriordb", type=Path, metavar="DIR",
+                        help="instead of sampling: import posteriordb's reference draws for the models (those that "
+                             "declare SPEC.posteriordb) from a posteriordb checkout DIR")
 
 
 def command(args) -> int:
@@ -48,6 +51,8 @@ def command(args) -> int:
         print(f"{score_run(args.score, args.out, force=args.rescore)} cells scored in {args.score}")
         return 0
 
+    if args.import_posteriordb:
+        return _import(args)
     os.environ.update(worker_env(args.cores, "cpu"))  # before any PPL is imported
     from harness.backends import load_module
     from harness.catalogue import model_names
@@ -60,7 +65,7 @@ def command(args) -> int:
     backend = args.backend or core.default_backend()
     check = args.check_backend
     if check is None:
-        check = core.default_backend(exclude_family=load_module(backend).FAMILY)
+        check = core.default_backend(exclude_family=load_module(backend).CAPABILITIES.family)
     elif check.lower() == "none":
         check = None
     validate_names(models, [backend] + ([check] if check else []))
@@ -81,6 +86,23 @@ def command(args) -> int:
         print(f"{model}: {'reference' if ref.valid else 'NO reference (REASON.md)'} -> {folder}"
               + ("" if ref.valid else ": " + "; ".join(ref.problems)), file=sys.stderr, flush=True)
     print(markdown(rows))
+    return 0
+
+
+def _import(args) -> int:
+    from harness.catalogue import get_model, model_names
+    from harness.commands.run_cmd import parse_names
+    from harness.reference import core
+    from harness.reference.accuracy import reference_root
+    from harness.reference.posteriordb import import_reference
+
+    with_pdb = [m for m in model_names() if get_model(m).posteriordb]
+    models = parse_names(args.models, with_pdb, with_pdb)
+    root = args.out or reference_root()
+    for model in models:
+        ref = import_reference(model, args.import_posteriordb)
+        folder = core.write(ref, root, ["python", "-m", "harness", *sys.argv[1:]])
+        print(f"{model}: imported {ref.facts['source']['posteriordb']} -> {folder}", file=sys.stderr, flush=True)
     return 0
 
 

@@ -57,24 +57,28 @@ EBFMI_MIN = 0.2
 CHECK_CHAINS, CHECK_DRAWS = 4, 2500
 
 
-def default_backend(exclude_family: str | None = None) -> str:
+def default_backend(exclude_family: str | None = None, families: list[str] | None = None) -> str:
     """The reference backend when none is named, chosen by capability, never by name.
 
-    The first available backend whose module declares ``REFERENCE_QUALITY = True``; without any,
-    the available default backend that is cheapest per fit (largest ``SBC_REPLICATES``, which each
-    module sizes by its cost). ``exclude_family``: skip backends of this implementation family (for
-    the check backend).
+    The first available backend whose capabilities say ``reference_quality``; without any, the
+    available default backend that is cheapest per fit (largest ``sbc_replicates``, which each module
+    sizes by its cost). ``exclude_family``: skip backends of this implementation family (for the
+    check backend). ``families``: only backends that sample one of these model families (a model
+    that brings only some families).
     """
-    from harness.backends import availability, default_backends, load_module
+    from harness.backends import availability, capabilities, default_backends
 
     usable = [b for b, why in availability().items() if why is None and b in default_backends()]
-    usable = [b for b in usable if exclude_family is None or load_module(b).FAMILY != exclude_family]
+    usable = [b for b in usable if exclude_family is None or capabilities(b).family != exclude_family]
+    if families is not None:
+        usable = [b for b in usable if set(capabilities(b).samples) & set(families)]
     if not usable:
-        raise RuntimeError("no available backend" + (f" outside family {exclude_family!r}" if exclude_family else ""))
-    declared = [b for b in usable if getattr(load_module(b), "REFERENCE_QUALITY", False)]
+        raise RuntimeError("no available backend" + (f" outside family {exclude_family!r}" if exclude_family else "")
+                           + (f" for the families {', '.join(families)}" if families is not None else ""))
+    declared = [b for b in usable if capabilities(b).reference_quality]
     if declared:
         return declared[0]
-    return max(usable, key=lambda b: getattr(load_module(b), "SBC_REPLICATES", 0))
+    return max(usable, key=lambda b: capabilities(b).sbc_replicates)
 
 
 def joint_draws(spec, data, draws: dict[str, np.ndarray]) -> np.ndarray:
@@ -138,11 +142,9 @@ def generate(model: str, backend: str, check_backend: str | None, *, chains: int
     """Run, diagnose, thin and check one model's reference (see the module docstring)."""
     from harness.catalogue import get_model
     from harness.settings import SamplerSettings
-    from harness.worker import size_label
-
     spec = get_model(model)
     data = spec.data()
-    size = size_label(spec, {})
+    size = spec.size_label()
     problems: list[str] = []
     n = draws
     while True:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from harness.backends import get_backend, load_module
+from harness.backends.base import SupportsBatch
 from harness.paths import utc_stamp
 from harness.runner import validate_names
 from harness.sbc import power, stats
@@ -32,7 +33,6 @@ from harness.settings import SamplerSettings, SettingsError
 # 0.27 (its Python NUTS loop), Pyro 4.6 (0.8-10 over the catalogue). Pyro's 20 replicates per model
 # (7 min for the catalogue on two workers) can pass only weakly; run it longer with --sims and
 # --resume, or on a cluster (--scheduler).
-FALLBACK_SIMS = 100  # backends that declare no SBC_REPLICATES
 SBC_CHAINS, SBC_WARMUP, SBC_DRAWS = 1, 500, 500
 DEFAULT_BATCH = 10
 DEFAULT_TIMEOUT_S = 600.0  # seconds per task (one batch or replicate) before its fit process is killed
@@ -82,7 +82,7 @@ class SBCPlan:
 
 def default_sims(backends: list[str]) -> dict[str, int]:
     """{backend: replicates per model}: each backend module's ``SBC_REPLICATES`` (sized for its cost)."""
-    return {b: getattr(load_module(b), "SBC_REPLICATES", FALLBACK_SIMS) for b in backends}
+    return {b: load_module(b).CAPABILITIES.sbc_replicates for b in backends}
 
 
 def validate(plan: SBCPlan) -> None:
@@ -91,8 +91,9 @@ def validate(plan: SBCPlan) -> None:
     for name in plan.backends:
         module = load_module(name)
         get_backend(name)  # an uninstalled backend is an error before any work starts
-        if plan.settings.device not in module.DEVICES:
-            raise SettingsError(f"backend {name!r} runs on {', '.join(module.DEVICES)} only, not {plan.settings.device}")
+        if plan.settings.device not in module.CAPABILITIES.devices:
+            raise SettingsError(f"backend {name!r} runs on {', '.join(module.CAPABILITIES.devices)} only, "
+                                f"not {plan.settings.device}")
         if name not in plan.sims:
             raise SettingsError(f"no number of replicates for backend {name!r}")
     for name, n in plan.sims.items():
@@ -117,7 +118,7 @@ def default_run_dir(base: Path = Path("results") / "sbc") -> Path:
 
 
 def _batched(backend: str) -> bool:
-    return hasattr(load_module(backend), "sample_batch")
+    return isinstance(load_module(backend), SupportsBatch)
 
 
 def plan_tasks(plan: SBCPlan, model: str, backend: str, done: set[int], stage: str = "screen") -> list[Task]:

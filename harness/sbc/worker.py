@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from harness.backends.base import SupportsBatch
 from harness.sbc.ranks import replicate_ranks
 
 # compiled models of this process: (backend, model, size, settings) -> context, least recently used first
@@ -103,7 +104,7 @@ def _context(task: Task) -> dict:
     start = time.perf_counter()
     try:
         backend = ctx["backend"] = get_backend(task.backend)
-        if task.batch > 0 and hasattr(backend, "compile_batch"):  # only the programs sample_batch runs
+        if task.batch > 0 and isinstance(backend, SupportsBatch):  # only the programs sample_batch runs
             ctx["compiled"] = backend.compile_batch(spec, data, settings, task.batch)
         else:
             ctx["compiled"] = backend.compile(spec, data, settings)
@@ -139,7 +140,7 @@ def failed_records(task: Task, reason: str, **extra) -> list[dict]:
 def _fit_all(ctx: dict, task: Task, datasets: list[dict], seeds: list[int]) -> list:
     """Fit every data set: a list of Fit objects or exception texts, one per data set."""
     backend, compiled, settings = ctx["backend"], ctx["compiled"], ctx["settings"]
-    if task.batch > 0 and hasattr(backend, "sample_batch"):
+    if task.batch > 0 and isinstance(backend, SupportsBatch):
         pad = task.batch - len(datasets)
         try:
             fits = backend.sample_batch(compiled, datasets + [datasets[0]] * pad, settings, seeds + [seeds[0]] * pad)

@@ -47,4 +47,7 @@ SPEC = ModelSpec(
     log_prior=log_prior,
     log_likelihood=log_likelihood,
     observed=("y",),
+    tags=("hierarchical", "funnel"),
+    size_class="small",
+    posteriordb="eight_schools-eight_schools_centered",
 )

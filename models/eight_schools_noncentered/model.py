@@ -57,4 +57,7 @@ SPEC = ModelSpec(
     log_likelihood=log_likelihood,
     derive=derive,
     observed=("y",),
+    tags=("hierarchical",),
+    size_class="small",
+    posteriordb="eight_schools-eight_schools_noncentered",
 )

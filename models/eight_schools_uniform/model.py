@@ -58,4 +58,6 @@ SPEC = ModelSpec(
     log_likelihood=log_likelihood,
     derive=derive,
     observed=("y",),
+    tags=("hierarchical",),
+    size_class="small",
 )

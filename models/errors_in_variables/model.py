@@ -69,4 +69,6 @@ SPEC = ModelSpec(
     log_likelihood=log_likelihood,
     observed=("y",),
     size_defaults={"N": 100},
+    tags=("glm",),
+    size_class="small",
 )

@@ -52,4 +52,6 @@ SPEC = ModelSpec(
     log_likelihood=log_likelihood,
     observed=("y",),
     size_defaults={"N": 1000, "D": 10},
+    tags=("glm",),
+    size_class="small",
 )

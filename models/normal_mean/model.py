@@ -40,4 +40,6 @@ SPEC = ModelSpec(
     log_likelihood=log_likelihood,
     observed=("x",),
     size_defaults={"K": 1000},
+    tags=("synthetic",),
+    size_class="small",
 )

@@ -42,4 +42,6 @@ SPEC = ModelSpec(
     log_likelihood=log_likelihood,
     observed=("x",),
     stan_data=two_groups_stan_data,
+    tags=("synthetic",),
+    size_class="medium",
 )

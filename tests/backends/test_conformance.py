@@ -3,16 +3,29 @@
 A new backend module added to ``harness.backends.REGISTRY`` is tested here automatically.
 """
 
+import tomllib
+
 import numpy as np
 import pytest
 
 from harness.backends import availability, default_backends, load_module
-from harness.backends.base import Compiled, Fit
+from harness.backends.base import (
+    FAMILIES,
+    Backend,
+    Capabilities,
+    Compiled,
+    Fit,
+    SupportsGpu,
+    SupportsGradient,
+    SupportsPriorDraws,
+)
 from harness.catalogue import get_model
 from harness.settings import SamplerSettings
+from tests.conftest import ROOT
 from tests.helpers import finite_numbers
 
 REAL = default_backends()  # every registered backend but the test fakes
+EXTRAS = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"])
 SETTINGS = SamplerSettings(chains=2, warmup=150, draws=100)
 _fits: dict = {}
 
@@ -38,15 +51,19 @@ def fit_of(name, model, seed):
 @pytest.mark.parametrize("name", REAL)
 def test_module_declares_the_protocol(name):
     module = load_module(name)
-    assert module.NAME == name
-    assert module.FAMILY in ("pymc", "numpyro", "pyro", "stan")
-    assert isinstance(module.MODEL_FILE, str) and isinstance(module.PACKAGES, tuple) and module.PACKAGES
-    assert isinstance(module.SBC_REPLICATES, int) and module.SBC_REPLICATES > 0
-    assert set(module.DEVICES) <= {"cpu", "gpu"} and "cpu" in module.DEVICES
-    for fn in ("versions", "compile", "sample", "log_density"):
-        assert callable(getattr(module, fn)), fn
-    if "gpu" in module.DEVICES:
-        assert callable(module.gpu_available)
+    caps = module.CAPABILITIES
+    assert isinstance(module, Backend)  # every required function and CAPABILITIES
+    assert isinstance(caps, Capabilities) and caps.name == name
+    assert caps.family in FAMILIES and set(caps.samples) <= set(FAMILIES)
+    assert isinstance(caps.packages, tuple) and caps.packages and isinstance(caps.requires, tuple)
+    assert isinstance(caps.sbc_replicates, int) and caps.sbc_replicates > 0
+    assert set(caps.devices) <= {"cpu", "gpu"} and "cpu" in caps.devices
+    assert caps.extra in EXTRAS, f"{name}: extra {caps.extra!r} is not an extra of pyproject.toml"
+    assert f"ppl-harness[{caps.extra}]" in caps.install_hint()
+    if "gpu" in caps.devices:
+        assert isinstance(module, SupportsGpu)
+    if caps.vectorized_chains:
+        assert caps.family in ("pymc", "numpyro")
 
 
 @pytest.mark.parametrize("name", REAL)
@@ -118,11 +135,11 @@ def test_gradient_and_prior_hooks(name):
     spec = get_model("eight_schools_noncentered")
     data = spec.data()
     point = spec.sample_prior(np.random.default_rng(0), data)
-    if hasattr(backend, "gradient_fn"):
+    if isinstance(backend, SupportsGradient):
         evaluate = backend.gradient_fn(spec, data, point)
         result = evaluate()
         assert finite_numbers(result), f"{name}: the log density or gradient is not finite: {result!r}"
-    if hasattr(backend, "prior_draws"):
+    if isinstance(backend, SupportsPriorDraws):
         draws = backend.prior_draws(spec, data, 50, 1)
         assert draws["theta_trans"].shape == (50, 8)
         assert finite_numbers(draws), f"{name}: prior draws are not all finite"

@@ -7,7 +7,7 @@ from harness.backends import availability, default_backends, load_module
 from harness.catalogue import get_model
 from harness.settings import SamplerSettings
 
-GPU_BACKENDS = [n for n in default_backends() if "gpu" in load_module(n).DEVICES]
+GPU_BACKENDS = [n for n in default_backends() if "gpu" in load_module(n).CAPABILITIES.devices]
 
 
 @pytest.mark.gpu

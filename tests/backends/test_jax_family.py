@@ -8,6 +8,7 @@ import pytest
 from harness.backends import _jax
 from harness.backends import blackjax as blackjax_backend
 from harness.backends import numpyro as numpyro_backend
+from harness.backends.base import SupportsBatch
 from harness.catalogue import get_model
 from harness.settings import SamplerSettings
 
@@ -45,14 +46,15 @@ def test_worker_env_on_gpu_leaves_devices_visible(monkeypatch):
     assert all(isinstance(v, str) for v in env.values())
 
 
-@pytest.mark.parametrize("module", JAX_BACKENDS, ids=lambda m: m.NAME)
+@pytest.mark.parametrize("module", JAX_BACKENDS, ids=lambda m: m.CAPABILITIES.name)
 def test_jax_backends_share_the_hooks_and_declare_the_protocol(module):
     assert module.worker_env is _jax.worker_env
     assert module.peak_device_memory_mb is _jax.peak_device_memory_mb
     assert module.gpu_available is _jax.gpu_available
-    assert module.MODEL_FILE == "numpyro_model.py" and module.FAMILY == "numpyro"
-    assert {"jax", "jaxlib"} <= set(module.PACKAGES) and module.SBC_REPLICATES == 200
-    assert module.VECTORIZED_CHAINS is True and callable(module.sample_batch)
+    caps = module.CAPABILITIES
+    assert caps.family == "numpyro"
+    assert {"jax", "jaxlib"} <= set(caps.packages) and caps.sbc_replicates == 200
+    assert caps.vectorized_chains is True and isinstance(module, SupportsBatch)
 
 
 def test_peak_device_memory_is_none_on_cpu():
@@ -143,7 +145,7 @@ def test_blackjax_gradient_is_minus_numpyro_potential():
         np.testing.assert_allclose(np.asarray(grad[name]), -np.asarray(expected[name]))
 
 
-@pytest.mark.parametrize("module", JAX_BACKENDS, ids=lambda m: m.NAME)
+@pytest.mark.parametrize("module", JAX_BACKENDS, ids=lambda m: m.CAPABILITIES.name)
 def test_compile_batch_compiles_only_the_batch_programs(module):
     """SBC's compile: the vmapped programs only. Batches fit as after a full compile; ``sample``
     compiles its own programs on first use (reported as extra compile) and fits as after a full compile."""

@@ -32,9 +32,10 @@ def module_or_skip(name):
 @pytest.mark.parametrize("name", list(MODULES))
 def test_declarations(name):
     module = importlib.import_module(MODULES[name][0])
-    assert module.NAME == name and module.FAMILY == "pymc" and module.MODEL_FILE == "pymc_model.py"
-    assert module.DEVICES == ("cpu",) and module.SBC_REPLICATES > 0
-    assert set(module.PACKAGES) >= {"pymc", "pytensor"}
+    caps = module.CAPABILITIES
+    assert caps.name == name and caps.family == "pymc"
+    assert caps.devices == ("cpu",) and caps.sbc_replicates > 0
+    assert set(caps.packages) >= {"pymc", "pytensor"}
 
 
 def test_phase_clock_marks_each_chain():

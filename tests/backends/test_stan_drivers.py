@@ -40,8 +40,8 @@ def module_of(name):
 
 def backend_or_skip(name):
     module = module_of(name)
-    missing = [m for m in module.REQUIRES if importlib.util.find_spec(m) is None]
-    why = f"not installed: {', '.join(missing)}" if missing else getattr(module, "unavailable_reason", lambda: None)()
+    missing = [m for m in module.CAPABILITIES.requires if importlib.util.find_spec(m) is None]
+    why = f"not installed: {', '.join(missing)}" if missing else module.unavailable_reason()
     if why:
         pytest.skip(f"{name} unavailable here: {why}")
     return module
@@ -70,11 +70,11 @@ def test_elapsed_time_is_read_from_both_drivers_outputs():
 @pytest.mark.parametrize("name", DRIVERS)
 def test_module_declares_the_protocol(name):
     module = module_of(name)
-    assert module.NAME == name
-    assert module.FAMILY == "stan" and module.MODEL_FILE == "model.stan"
-    assert module.REQUIRES == {"stan": ("stan", "httpstan"), "cmdstanpy": ("cmdstanpy",)}[name]
-    assert module.PACKAGES == {"stan": ("pystan", "httpstan"), "cmdstanpy": ("cmdstanpy",)}[name]
-    assert module.DEVICES == ("cpu",) and module.SBC_REPLICATES == 100
+    caps = module.CAPABILITIES
+    assert caps.name == name and caps.family == "stan"
+    assert caps.requires == {"stan": ("stan", "httpstan"), "cmdstanpy": ("cmdstanpy",)}[name]
+    assert caps.packages == {"stan": ("pystan", "httpstan"), "cmdstanpy": ("cmdstanpy",)}[name]
+    assert caps.devices == ("cpu",) and caps.sbc_replicates == 100
     assert module.worker_env(3, "cpu") == {"STAN_NUM_THREADS": "3"}
     assert isinstance(module.describe(), str)
     assert not hasattr(module, "driver"), "drivers are separate backends now"

@@ -6,7 +6,7 @@ prior sampler (seed 0) and the model's benchmark data set. Building the closure 
 tracing, the first call) and five more calls happen before timing starts.
 
 ``benchmark.extra_info`` records the backend's versions and the transport its module declares
-(``GRADIENT_TRANSPORT``, default "in-process"): a backend whose every gradient is an HTTP round trip
+(``CAPABILITIES.gradient_transport``, default "in-process"): a backend whose every gradient is an HTTP round trip
 (PyStan to httpstan: "http") measures the cost of a request, not of its math.
 """
 
@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from harness.backends import default_backends, get_backend, unavailable_reason
+from harness.backends.base import SupportsGradient
 from harness.catalogue import get_model, model_names
 from tests.helpers import finite_numbers
 
@@ -28,7 +29,7 @@ def test_gradient_cost(benchmark, model, backend):
     if reason:
         pytest.skip(reason)
     module = get_backend(backend)
-    if not hasattr(module, "gradient_fn"):
+    if not isinstance(module, SupportsGradient):
         pytest.skip(f"{backend} has no gradient_fn")
     spec = get_model(model)
     data = spec.data()
@@ -44,7 +45,7 @@ def test_gradient_cost(benchmark, model, backend):
         "model": model,
         "backend": backend,
         "versions": module.versions(),
-        "transport": getattr(module, "GRADIENT_TRANSPORT", "in-process"),
+        "transport": module.CAPABILITIES.gradient_transport,
         "data_size": int(sum(np.size(data[k]) for k in spec.observed)),
         "n_params": int(sum(int(np.prod(p.resolve_shape(data))) for p in spec.params)),
         "threads": 1,

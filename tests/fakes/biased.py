@@ -7,14 +7,10 @@ import time
 
 import numpy as np
 
-from harness.backends.base import Compiled, Fit
+from harness.backends.base import Capabilities, Compiled, Fit
 from tests.fakes.exact import log_density, posterior, versions  # noqa: F401
 
-NAME = "fake_biased"
-FAMILY = "fake"
-DEFAULT = False
-REQUIRES = ()
-DEVICES = ("cpu",)
+CAPABILITIES = Capabilities(name="fake_biased", family="fake", requires=(), packages=(), extra="test", default=False)
 SHIFT_SD = 1.0
 
 

@@ -11,10 +11,6 @@ import numpy as np
 
 from tests.fakes import exact
 
-FAMILY = "fake"
-DEFAULT = False  # test fakes never join default runs or the conformance suite
-REQUIRES = ()
-DEVICES = ("cpu",)
 versions = exact.versions
 log_density = exact.log_density
 

@@ -1,6 +1,7 @@
 """Fake backend that fails with mode 'raise' (see tests/fakes/broken.py)."""
 
-from tests.fakes.broken import DEFAULT, DEVICES, FAMILY, REQUIRES, log_density, make, versions  # noqa: F401
+from harness.backends.base import Capabilities  # noqa: E402
+from tests.fakes.broken import log_density, make, versions  # noqa: F401
 
-NAME = "fake_raise"
+CAPABILITIES = Capabilities(name="fake_raise", family="fake", requires=(), packages=(), extra="test", default=False)
 compile, sample = make("raise")

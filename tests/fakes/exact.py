@@ -8,13 +8,9 @@ import time
 
 import numpy as np
 
-from harness.backends.base import Compiled, Fit
+from harness.backends.base import Capabilities, Compiled, Fit
 
-NAME = "fake_exact"
-FAMILY = "fake"
-DEFAULT = False  # test fakes never join default runs or the conformance suite
-REQUIRES = ()
-DEVICES = ("cpu",)
+CAPABILITIES = Capabilities(name="fake_exact", family="fake", requires=(), packages=(), extra="test", default=False)
 
 
 def versions():

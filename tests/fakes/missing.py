@@ -1,7 +1,5 @@
 """Fake backend whose library is not installed."""
 
-NAME = "fake_missing"
-FAMILY = "fake"
-DEFAULT = False  # test fakes never join default runs or the conformance suite
-REQUIRES = ("a_library_that_is_not_installed",)
-DEVICES = ("cpu",)
+from harness.backends.base import Capabilities  # noqa: E402
+
+CAPABILITIES = Capabilities(name="fake_missing", family="fake", requires=("a_library_that_is_not_installed",), packages=(), extra="test", default=False)

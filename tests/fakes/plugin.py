@@ -4,10 +4,8 @@ It re-exports the NumPyro backend under its own name and declarations, like a pl
 existing library would; every suite must pick it up with no edit anywhere else.
 """
 
+from harness.backends.base import Capabilities
 from harness.backends.numpyro import (  # noqa: F401
-    DEVICES,
-    FAMILY,
-    REQUIRES,
     compile,
     gpu_available,
     gradient_fn,
@@ -17,10 +15,9 @@ from harness.backends.numpyro import (  # noqa: F401
     versions,
 )
 
-NAME = "plugin_numpyro"
-MODEL_FILE = "numpyro_model.py"
-PACKAGES = ("numpyro", "jax", "plugin-only-dist")
-SBC_REPLICATES = 7
+CAPABILITIES = Capabilities(name="plugin_numpyro", family="numpyro", requires=("numpyro", "jax"),
+                            packages=("numpyro", "jax", "plugin-only-dist"), extra="numpyro", devices=("cpu", "gpu"),
+                            sbc_replicates=7)
 
 
 def worker_env(cores: int, device: str) -> dict[str, str]:

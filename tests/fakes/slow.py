@@ -18,14 +18,9 @@ import time
 
 import numpy as np
 
-from harness.backends.base import Compiled, Fit
+from harness.backends.base import Capabilities, Compiled, Fit
 
-NAME = "fake_slow"
-FAMILY = "fake"
-DEFAULT = False
-REQUIRES = ()
-DEVICES = ("cpu",)
-PACKAGES = ()
+CAPABILITIES = Capabilities(name="fake_slow", family="fake", requires=(), packages=(), extra="test", default=False)
 
 
 def versions():

@@ -9,13 +9,10 @@ import os
 import time
 from pathlib import Path
 
+from harness.backends.base import Capabilities  # noqa: E402
 from tests.fakes import exact
 
-NAME = "fake_sleepy"
-FAMILY = "fake"
-DEFAULT = False
-REQUIRES = ()
-DEVICES = ("cpu",)
+CAPABILITIES = Capabilities(name="fake_sleepy", family="fake", requires=(), packages=(), extra="test", default=False)
 versions = exact.versions
 log_density = exact.log_density
 

@@ -11,10 +11,6 @@ from pathlib import Path
 
 from tests.fakes import exact
 
-FAMILY = "fake"
-DEFAULT = False
-REQUIRES = ()
-DEVICES = ("cpu",)
 versions = exact.versions
 log_density = exact.log_density
 compile = exact.compile

@@ -1,0 +1,332 @@
+"""The six equivalence checks, their tolerances and their tables (see ``docs/equivalence.md``).
+
+Per model, at its default size and, for size-scalable models, one other (every size argument / 4):
+
+``density``      constrained log density (no Jacobian; each backend's ``log_density``) at start points
+``support``      points just outside each declared support refused, points just inside agreeing
+``transform``    each backend's own unconstrained map equals the declared support's (elementwise supports)
+``potential``    the sampler's potential, as the constrained potential W(x) (``potentials``), at x0,
+                 x0 stepped along each chosen coordinate, and x1
+``gradient``     the potentials' gradients, pairwise, on the blocks where two backends use one transform
+``fd_gradient``  each potential's gradient against central differences of its own values
+
+The reference is the model's numpy density (``log_prior + log_likelihood``) where it has one, else
+the Stan program through the first available Stan backend (``reference`` column). A backend that
+cannot run here gets one ``skipped`` row with the reason; one whose family the model does not bring
+gets one ``not implemented`` row; every other backend is checked as usual.
+"""
+
+from __future__ import annotations
+
+import itertools
+import traceback
+
+import numpy as np
+import pandas as pd
+
+from harness.equivalence import points as pts
+from harness.equivalence import potentials as pot
+
+REFERENCE = "reference"
+RTOL = 1e-11  # density, support, potential: relative to the magnitude of the values
+ATOL = 1e-9
+GRAD_RTOL = 1e-9
+GRAD_ATOL = 1e-8
+U_RTOL = 1e-9  # transform
+FD_RTOL = 1e-6
+FD_COORDS = 12  # coordinates per finite-difference gradient check
+CHECKS = ("density", "support", "transform", "potential", "gradient", "fd_gradient")
+STATUSES = ("pass", "fail", "error", "skipped", "not implemented")
+LONG_COLUMNS = ["model", "size", "check", "a", "b", "status", "max_abs_diff", "tolerance", "error", "reference"]
+COLUMNS = ["model", "a", "b", "status", "check", "max_abs_diff", "tolerance", "error", "reference"]
+
+
+# ---------------------------------------------------------------- comparisons
+
+
+def _row(check, a, b, diff, tol, ok, error="", size=""):
+    return {"size": size, "check": check, "a": a, "b": b, "max_abs_diff": diff, "tolerance": tol,
+            "status": "pass" if ok else "fail", "error": error}
+
+
+def _status_row(check, a, b, status, text, size=""):
+    return {"size": size, "check": check, "a": a, "b": b, "max_abs_diff": np.nan, "tolerance": np.nan,
+            "status": status, "error": str(text)[:500]}
+
+
+def _error_row(check, a, b, text, size=""):
+    return _status_row(check, a, b, "error", text, size)
+
+
+def _worst(diff: np.ndarray, tol: np.ndarray) -> tuple[float, float, bool]:
+    diff, tol = np.ravel(diff), np.ravel(tol)
+    if diff.size == 0:
+        return 0.0, np.nan, True
+    bad = ~np.isfinite(diff)
+    ratio = np.where(bad, np.inf, diff / tol)
+    k = int(np.argmax(ratio))
+    return float(diff[k]), float(tol[k]), bool(not bad.any() and np.all(diff <= tol))
+
+
+def compare_differences(va, vb, rtol: float = RTOL, atol: float = ATOL, extra=None) -> tuple[float, float, bool]:
+    """``va - va[0]`` against ``vb - vb[0]``: per point ``atol + rtol * max |value|`` of the four values
+    (plus ``extra``: a known error of the values, e.g. from numeric Jacobians)."""
+    va, vb = np.asarray(va, dtype=np.float64), np.asarray(vb, dtype=np.float64)
+    if not (np.all(np.isfinite(va)) and np.all(np.isfinite(vb))):
+        return np.inf, np.nan, False
+    da, db = va - va[0], vb - vb[0]
+    mag = np.max(np.abs(np.stack([va, vb, np.full_like(va, va[0]), np.full_like(vb, vb[0])])), axis=0)
+    tol = atol + rtol * mag
+    if extra is not None:
+        extra = np.asarray(extra, dtype=np.float64)
+        tol = tol + extra + extra[0]
+    return _worst(np.abs(da - db), tol)
+
+
+def compare(values: dict, rtol: float = RTOL, atol: float = ATOL, check: str = "density") -> pd.DataFrame:
+    """Pairwise agreement of ``lp - lp[0]``: columns a, b, max_abs_diff, tolerance, status, error, check."""
+    rows = []
+    for a, b in itertools.combinations(values, 2):
+        va, vb = values[a], values[b]
+        if isinstance(va, str) or isinstance(vb, str):
+            rows.append(_error_row(check, a, b, va if isinstance(va, str) else vb))
+        else:
+            rows.append(_row(check, a, b, *compare_differences(va, vb, rtol, atol)))
+    return pd.DataFrame(rows).drop(columns="size")
+
+
+def _grad_compare(ga, gb, rtol: float = GRAD_RTOL):
+    ga, gb = np.asarray(ga), np.asarray(gb)
+    if not (np.all(np.isfinite(ga)) and np.all(np.isfinite(gb))):
+        return np.inf, np.nan, False
+    return _worst(np.abs(ga - gb), GRAD_ATOL + rtol * np.maximum(np.abs(ga), np.abs(gb)))
+
+
+def _trace(err: Exception) -> str:
+    return f"{type(err).__name__}: {err}\n{traceback.format_exc()[-1500:]}"
+
+
+# ---------------------------------------------------------------- which backends, against what
+
+
+def partition(model: str, backends: list[str], size: str = "") -> tuple[list[str], list[dict]]:
+    """(backends to check, rows for the others): not implemented for the model, or unavailable here."""
+    from harness.backends import load_module, unavailable_reason
+    from harness.catalogue import missing_family_reason
+    from harness.spec import FAMILY_FILES
+
+    usable, rows = [], []
+    for name in backends:
+        family = load_module(name).CAPABILITIES.family
+        missing = missing_family_reason(model, family) if family in FAMILY_FILES else None
+        if missing:
+            rows.append(_status_row("all", REFERENCE, name, "not implemented", missing, size))
+            continue
+        why = unavailable_reason(name)
+        if why:
+            rows.append(_status_row("all", REFERENCE, name, "skipped", f"skipped: unavailable ({why})", size))
+            continue
+        usable.append(name)
+    return usable, rows
+
+
+def anchor_backend(usable: list[str]) -> str | None:
+    """The reference for a model without a numpy density: the first usable Stan-family backend, else
+    the first usable backend."""
+    from harness.backends import load_module
+
+    stan = [b for b in usable if load_module(b).CAPABILITIES.family == "stan"]
+    return (stan or usable or [None])[0]
+
+
+def _log_densities(spec, data, names: list[str], points: list[dict]) -> dict[str, np.ndarray | str]:
+    from harness.backends import get_backend
+
+    out: dict[str, np.ndarray | str] = {}
+    for name in names:
+        try:
+            out[name] = np.asarray(get_backend(name).log_density(spec, data, points), dtype=np.float64)
+        except Exception as err:  # recorded per backend; the other pairs are still compared
+            out[name] = _trace(err)
+    return out
+
+
+# ---------------------------------------------------------------- support
+
+
+def _refuses(module, spec, data, point) -> tuple[bool, str]:
+    """(True, how) when the backend refuses a constrained point (-inf, nan or an exception)."""
+    from harness.equivalence.strict import strict_supports
+
+    try:
+        with strict_supports(module):
+            value = float(np.asarray(module.log_density(spec, data, [point]))[0])
+    except Exception as err:  # a clear error is a refusal
+        return True, f"{type(err).__name__}"
+    return (not np.isfinite(value) or value == -np.inf), repr(value)
+
+
+def _finite_outside(module, spec, data, outside: list[tuple[str, dict]]) -> list[str]:
+    """Labels of the outside points the backend does not refuse. One call for all of them first (PyMC
+    compiles once and returns -inf); point by point when that call raises (Stan, Pyro, NumPyro)."""
+    from harness.equivalence.strict import strict_supports
+
+    try:
+        with strict_supports(module):
+            values = np.asarray(module.log_density(spec, data, [p for _, p in outside]), dtype=np.float64)
+        return [f"{label} -> {v!r}" for (label, _), v in zip(outside, values) if np.isfinite(v)]
+    except Exception:
+        pass
+    finite = []
+    for label, point in outside:
+        refused, how = _refuses(module, spec, data, point)
+        if not refused:
+            finite.append(f"{label} -> {how}")
+    return finite
+
+
+def support_rows(spec, data, usable: list[str], base: dict, size: str, reference, rtol: float = RTOL) -> list[dict]:
+    """Refusal of the outside probes and agreement at the inside probes, per backend."""
+    from harness.backends import get_backend
+    from harness.equivalence.strict import strict_supports
+
+    outside, inside = pts.support_probes(spec, data, base)
+    if not outside:
+        return []
+    ref_inside = None
+    if inside:
+        ref_inside = reference([base] + [p for _, p in inside])
+    rows = []
+    for name in usable:
+        try:
+            module = get_backend(name)
+            finite = _finite_outside(module, spec, data, outside)
+            values = None
+            if inside:
+                with strict_supports(module):
+                    values = np.asarray(module.log_density(spec, data, [base] + [p for _, p in inside]), dtype=np.float64)
+        except Exception as err:
+            rows.append(_error_row("support", REFERENCE, name, _trace(err), size))
+            continue
+        diff, tol, ok = 0.0, np.nan, True
+        text = []
+        if values is not None and isinstance(ref_inside, np.ndarray):
+            diff, tol, ok = compare_differences(ref_inside, values, rtol=rtol)
+            if not ok:
+                text.append("points just inside the support disagree with the reference")
+        if finite:
+            text.insert(0, "finite log density outside the declared support: " + "; ".join(finite))
+        rows.append(_row("support", REFERENCE, name, np.inf if finite else diff, tol, ok and not finite,
+                         "; ".join(text), size))
+    return rows
+
+
+# ---------------------------------------------------------------- potentials
+
+
+def _which(ref_w, w, labels) -> str:
+    dd = np.abs((w - w[0]) - (ref_w - ref_w[0]))
+    k = int(np.nanargmax(np.where(np.isfinite(dd), dd, np.inf)))
+    return f"potential differences disagree, most at {labels[k]}"
+
+
+def potential_rows(spec, data, usable: list[str], x0: dict, x1: dict, size: str, seed: int,
+                   reference_w=None) -> list[dict]:
+    rtol, grad_rtol = max(RTOL, spec.numerical_rtol), max(GRAD_RTOL, spec.numerical_rtol)
+    """transform, potential, gradient and fd_gradient rows of the backends with a potential hook.
+
+    ``reference_w``: ``points -> W`` of the numpy density (``-log p``), or None: then the anchor
+    backend's own W is the reference.
+    """
+    from harness.backends import get_backend, optional_hook
+
+    blocks = pts.layout(spec, data)
+    coords = pts.step_coordinates(blocks, seed)
+    points, labels = pts.potential_points(spec, data, x0, x1, coords)
+    canonical_u = np.array([pts.unconstrain(spec, data, p) for p in points[:2]])
+    shared: dict[int, pot.Evaluation | str] = {}
+    results: dict[str, pot.Evaluation | str] = {}
+    potentials: dict[int, object] = {}
+    keys = {}
+    for name in usable:
+        hook = optional_hook(get_backend(name), "potential")
+        if hook is None:
+            continue
+        key = keys[name] = id(hook)
+        if key not in shared:  # one evaluation per family (backends re-exporting one hook)
+            try:
+                potentials[key] = hook(spec, data)
+                shared[key] = pot.evaluate(potentials[key], spec, data, points)
+            except Exception as err:
+                shared[key] = _trace(err)
+        results[name] = shared[key]
+    rows: list[dict] = []
+    ref_w, ref_err, ref_name = None, None, REFERENCE
+    if reference_w is not None:
+        try:
+            ref_w, ref_err = np.asarray(reference_w(points), dtype=np.float64), np.zeros(len(points))
+        except Exception as err:
+            rows.append(_error_row("potential", REFERENCE, REFERENCE, f"reference density: {_trace(err)}", size))
+    else:
+        anchor = anchor_backend([n for n in usable if n in results])
+        if anchor is not None and isinstance(results[anchor], pot.Evaluation):
+            ev = results[anchor]
+            assert isinstance(ev, pot.Evaluation)
+            ref_w, ref_err, ref_name = ev.w, ev.w_err, anchor
+    fd_cache: dict[int, tuple] = {}
+    for name, res in results.items():
+        if isinstance(res, str):
+            rows += [_error_row(c, REFERENCE, name, res, size) for c in ("transform", "potential", "fd_gradient")]
+            continue
+        for b in blocks:  # transform: elementwise supports have one map, which every library must use
+            if not b.support.elementwise or not res.own_transform:
+                continue
+            got, want = res.us[:2, b.start:b.stop], canonical_u[:, b.start:b.stop]
+            diff, tol, ok = _worst(np.abs(got - want), U_RTOL * (1 + np.abs(want)))
+            rows.append(_row("transform", REFERENCE, name, diff, tol, ok,
+                             "" if ok else f"{b.name}: unconstrained value differs from the declared support's map "
+                                           f"({b.support.describe()})", size))
+        if ref_w is not None:
+            diff, tol, ok = compare_differences(ref_w, res.w, rtol=rtol, extra=res.w_err + ref_err)
+            note = "; ".join(res.notes)
+            why = "" if ok else _which(ref_w, res.w, labels)
+            rows.append(_row("potential", REFERENCE, name, diff, tol, ok,
+                             "; ".join(filter(None, [why, note if not ok else ""])), size))
+        key = keys[name]
+        if key not in fd_cache:
+            try:
+                fd_cache[key] = _fd_check(potentials[key], res, blocks, seed)
+            except Exception as err:
+                fd_cache[key] = (np.nan, np.nan, False, _trace(err))
+        diff, tol, ok, text = fd_cache[key]
+        rows.append(_row("fd_gradient", REFERENCE, name, diff, tol, ok, text, size))
+    for a, b in itertools.combinations(results, 2):
+        ra, rb = results[a], results[b]
+        if isinstance(ra, str) or isinstance(rb, str):
+            rows += [_error_row(c, a, b, ra if isinstance(ra, str) else rb, size) for c in ("potential", "gradient")]
+            continue
+        rows.append(_row("potential", a, b, *compare_differences(ra.w, rb.w, rtol=rtol, extra=ra.w_err + rb.w_err),
+                         size=size))
+        common = [blk for blk in blocks
+                  if np.all(np.abs(ra.us[:, blk.start:blk.stop] - rb.us[:, blk.start:blk.stop])
+                            <= U_RTOL * (1 + np.abs(rb.us[:, blk.start:blk.stop])))]
+        if not common:
+            continue
+        idx = np.concatenate([np.arange(blk.start, blk.stop) for blk in common])
+        diff, tol, ok = _grad_compare(ra.grads[:, idx], rb.grads[:, idx], grad_rtol)
+        rows.append(_row("gradient", a, b, diff, tol, ok, "" if ok else "gradients differ", size))
+    for r in rows:
+        r.setdefault("reference", ref_name)
+    return rows
+
+
+def _fd_check(potential, res: pot.Evaluation, blocks, seed: int) -> tuple[float, float, bool, str]:
+    """The potential's gradient at x0 and x1 against central differences of its own values."""
+    coords = pts.step_coordinates(blocks, seed + 1, limit=FD_COORDS)
+    diffs, tols = [], []
+    for k in (0, len(res.us) - 1):
+        g_fd, err, g = pot.fd_gradient(potential, res.us[k], coords)
+        diffs.append(np.abs(g - g_fd))
+        tols.append(FD_RTOL * (1 + np.abs(g_fd)) + err)
+    diff, tol, ok = _worst(np.concatenate(diffs), np.concatenate(tols))
+    return diff, tol, ok, "" if ok else "gradient differs from finite differences of the potential's own values"

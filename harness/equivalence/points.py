@@ -1,0 +1,233 @@
+"""Where the equivalence checks evaluate: the layout of a model's unconstrained vector, its canonical
+(Stan) map to constrained points, the start points, the coordinate steps and the support probes.
+
+Layout ("harness layout"): the free parameters in ``spec.params`` order, each an unconstrained block
+of ``support.unconstrained_size(shape)`` numbers; elementwise blocks in C order. Every backend's
+potential hook reports its unconstrained vector in this layout (``harness.equivalence.potentials``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from harness import supports
+from harness.spec import Data, ModelSpec
+
+STEP = 1.0  # coordinate step of the potential points (unconstrained scale)
+MAX_STEPS = 24  # coordinate steps per point set; every parameter gets at least one
+INIT_RADIUS = 2.0  # random points: u ~ Uniform(-2, 2) on the canonical scale (Stan's inits)
+OUTSIDE = 1e-6  # support: outside an interval bound by this fraction of its scale
+INSIDE = 1e-4  # support: inside an interval bound by this fraction of its scale
+OUTSIDE_STRUCTURE = 1e-3  # ordered / simplex probes: an order reversed, a component below 0, by this much
+
+
+@dataclass(frozen=True)
+class Block:
+    """One free parameter's place in the unconstrained vector."""
+
+    name: str
+    shape: tuple[int, ...]
+    support: supports.Support
+    start: int
+    size: int
+
+    @property
+    def stop(self) -> int:
+        return self.start + self.size
+
+    def label(self, i: int) -> str:
+        """Name of coordinate ``i`` of the block (elementwise blocks name the element)."""
+        if self.support.elementwise and self.shape:
+            idx = np.unravel_index(i, self.shape)
+            return f"{self.name}[{','.join(str(int(j)) for j in idx)}]"
+        return f"{self.name}(u{i})" if self.size > 1 or self.shape else self.name
+
+
+def layout(spec: ModelSpec, data: Data) -> list[Block]:
+    blocks, start = [], 0
+    for p in spec.params:
+        shape = p.resolve_shape(data)
+        support = p.space
+        supports.check_shape(support, p.name, shape)
+        size = support.unconstrained_size(shape)
+        blocks.append(Block(p.name, shape, support, start, size))
+        start += size
+    return blocks
+
+
+def dimension(blocks: list[Block]) -> int:
+    return blocks[-1].stop if blocks else 0
+
+
+def unconstrain(spec: ModelSpec, data: Data, point: dict) -> np.ndarray:
+    """The canonical (Stan) unconstrained vector of a constrained point, harness layout."""
+    parts = [b.support.unconstrain(np.asarray(point[b.name], dtype=np.float64).reshape(b.shape), point, data)
+             for b in layout(spec, data)]
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def constrain(spec: ModelSpec, data: Data, u: np.ndarray) -> tuple[dict, float]:
+    """(constrained point, log |det dx/du|) of the canonical map. Parameters are constrained in
+    declaration order, so a bound that depends on another parameter sees it (declare it first)."""
+    point: dict = {}
+    logdet = 0.0
+    for b in layout(spec, data):
+        x, ld = b.support.constrain(np.asarray(u[b.start:b.stop], dtype=np.float64), b.shape, point, data)
+        point[b.name] = x
+        logdet += ld
+    return point, logdet
+
+
+def block_logdets(spec: ModelSpec, data: Data, point: dict) -> dict[str, float]:
+    """{parameter: log |det dx/du|} of the canonical map at a constrained point."""
+    out = {}
+    for b in layout(spec, data):
+        u = b.support.unconstrain(np.asarray(point[b.name], dtype=np.float64).reshape(b.shape), point, data)
+        out[b.name] = b.support.constrain(u, b.shape, point, data)[1]
+    return out
+
+
+def inside(spec: ModelSpec, data: Data, point: dict) -> bool:
+    """Every free parameter of ``point`` lies in its declared support."""
+    return all(b.support.inside(np.asarray(point[b.name], dtype=np.float64).reshape(b.shape), point, data)
+               for b in layout(spec, data))
+
+
+def random_points(spec: ModelSpec, data: Data, n: int, seed: int) -> list[dict]:
+    """``n`` points from canonical ``u ~ Uniform(-2, 2)`` (what Stan initialises from)."""
+    rng = np.random.default_rng(seed)
+    d = dimension(layout(spec, data))
+    return [constrain(spec, data, rng.uniform(-INIT_RADIUS, INIT_RADIUS, d))[0] for _ in range(n)]
+
+
+def start_points(spec: ModelSpec, data: Data, n: int, seed: int, reference: dict | None = None) -> tuple[list[dict], str]:
+    """(``n`` constrained points, where they come from): prior draws where the model has a prior
+    sampler, else draws of its stored reference posterior, else random points on the canonical scale."""
+    if spec.sample_prior is not None:
+        rng = np.random.default_rng(seed)
+        points = [{k: np.asarray(v, dtype=np.float64) for k, v in spec.sample_prior(rng, data).items()}
+                  for _ in range(n)]
+        return points, "prior draws"
+    if reference:
+        total = len(next(iter(reference.values())))
+        rng = np.random.default_rng(seed)
+        pick = rng.choice(total, size=min(n, total), replace=False)
+        names = [p.name for p in spec.params]
+        if all(k in reference for k in names):
+            points = [{k: np.asarray(reference[k][i], dtype=np.float64) for k in names} for i in pick]
+            points = [_snap(spec, data, p) for p in points]
+            if len(points) == n and all(inside(spec, data, p) for p in points):
+                return points, "reference posterior draws"
+    return random_points(spec, data, n, seed), "random points, u ~ Uniform(-2, 2) on the canonical scale"
+
+
+def _snap(spec: ModelSpec, data: Data, point: dict) -> dict:
+    """A stored draw (float32) made exact: dependent elements recomputed (simplex, Cholesky rows)."""
+    out = dict(point)
+    for b in layout(spec, data):
+        if not b.support.elementwise:
+            out[b.name] = constrain_block(b, b.support.unconstrain(point[b.name], point, data), out, data)
+    return out
+
+
+def constrain_block(block: Block, u: np.ndarray, point: dict, data: Data) -> np.ndarray:
+    return block.support.constrain(u, block.shape, point, data)[0]
+
+
+def step_coordinates(blocks: list[Block], seed: int, limit: int = MAX_STEPS) -> list[int]:
+    """Coordinates of the unconstrained vector to step along: all when there are at most ``limit``,
+    else the first of every block and a fixed random choice of the rest, sorted."""
+    d = dimension(blocks)
+    if d <= limit:
+        return list(range(d))
+    chosen = {b.start for b in blocks if b.size}
+    rest = np.array(sorted(set(range(d)) - chosen))
+    extra = max(0, limit - len(chosen))
+    if extra and rest.size:
+        chosen |= set(np.random.default_rng(seed).choice(rest, size=min(extra, rest.size), replace=False).tolist())
+    return sorted(int(i) for i in chosen)
+
+
+def coordinate_label(blocks: list[Block], i: int) -> str:
+    for b in blocks:
+        if b.start <= i < b.stop:
+            return b.label(i - b.start)
+    return f"u{i}"
+
+
+def potential_points(spec: ModelSpec, data: Data, x0: dict, x1: dict, coords: list[int]) -> tuple[list[dict], list[str]]:
+    """[x0, x(u0 + STEP e_i) for every i in ``coords``, x1] and a label for each: (points, labels).
+
+    One coordinate changes at a time (on the canonical scale), so a wrong scale or a missing
+    Jacobian in one coordinate cannot cancel against another.
+    """
+    blocks = layout(spec, data)
+    u0 = unconstrain(spec, data, x0)
+    points, labels = [x0], ["u0"]
+    for i in coords:
+        u = u0.copy()
+        u[i] += STEP
+        points.append(constrain(spec, data, u)[0])
+        labels.append(f"u0 + e({coordinate_label(blocks, i)})")
+    points.append(x1)
+    labels.append("the second start point")
+    return points, labels
+
+
+def support_probes(spec: ModelSpec, data: Data, base: dict) -> tuple[list[tuple[str, dict]], list[tuple[str, dict]]]:
+    """([(label, point just outside)], [(label, point just inside)]) for every bounded parameter.
+
+    Interval bounds (also one-sided and parameter-dependent ones, evaluated at ``base``): every element
+    ``OUTSIDE`` x scale beyond the bound, and ``INSIDE`` x scale within it (scale: ``b - a``, or
+    ``max(1, |bound|)`` for one-sided bounds). Ordered: the first two elements in the wrong order by
+    ``OUTSIDE_STRUCTURE``; positive ordered also the first element below 0; simplex: the first
+    component below 0 by ``OUTSIDE_STRUCTURE`` (the sum kept at 1). Cholesky factors get no probe.
+    """
+    outside: list[tuple[str, dict]] = []
+    inside_: list[tuple[str, dict]] = []
+    blocks = layout(spec, data)
+    u_base = unconstrain(spec, data, base)
+
+    def with_value(name, value):
+        """``base`` with ``name`` set to ``value``; the other parameters keep their unconstrained values,
+        so a parameter whose bound depends on ``name`` stays inside its (moved) support."""
+        point: dict = {}
+        for b in blocks:
+            if b.name == name:
+                point[b.name] = np.asarray(value, dtype=np.float64)
+            else:
+                point[b.name] = b.support.constrain(u_base[b.start:b.stop], b.shape, point, data)[0]
+        return point
+
+    for b in layout(spec, data):
+        x = np.asarray(base[b.name], dtype=np.float64).reshape(b.shape)
+        s = b.support
+        if isinstance(s, supports.Interval):
+            lo, hi = s.bounds(base, data)
+            lo, hi = np.broadcast_to(lo, b.shape), np.broadcast_to(hi, b.shape)
+            both = np.isfinite(lo) & np.isfinite(hi)
+            for bound, sign in ((lo, -1.0), (hi, 1.0)):
+                if not np.all(np.isfinite(bound)):
+                    continue
+                scale = np.where(both, hi - lo, np.maximum(1.0, np.abs(bound)))
+                for offset, out in ((OUTSIDE, outside), (-INSIDE, inside_)):
+                    value = bound + sign * offset * scale
+                    out.append((f"{b.name}={np.ravel(value)[0]:.9g}", with_value(b.name, value)))
+        elif isinstance(s, supports.Ordered) and b.shape[-1] >= 2:
+            bad = x.copy()
+            gap = OUTSIDE_STRUCTURE * max(1.0, float(np.max(np.abs(x))))
+            bad[..., 1] = bad[..., 0] - gap
+            bad[..., 2:] = bad[..., 1:2] + np.cumsum(np.ones_like(bad[..., 2:]), axis=-1)
+            outside.append((f"{b.name} out of order", with_value(b.name, bad)))
+            if s.positive:
+                neg = x.copy()
+                neg[..., 0] = -OUTSIDE_STRUCTURE
+                outside.append((f"{b.name}[0] < 0", with_value(b.name, neg)))
+        elif isinstance(s, supports.Simplex):
+            bad = x.copy()
+            bad[..., 1] += bad[..., 0] + OUTSIDE_STRUCTURE
+            bad[..., 0] = -OUTSIDE_STRUCTURE
+            outside.append((f"{b.name}[0] < 0", with_value(b.name, bad)))
+    return outside, inside_
