@@ -1,7 +1,7 @@
 """Dask clusters for the harness: an embedded ``LocalCluster`` sized to the machine, or an existing cluster.
 
 Benchmark cells and SBC replicates are Dask tasks. Each benchmark task still runs its cell in its own
-worker process (``harness.runner._run_worker``), so a Dask worker only waits on a child process; what
+worker process (``harness.run.runner.run_cell_process``), so a Dask worker only waits on a child process; what
 Dask adds is placement, retries when a worker dies, and running on many machines. SBC tasks
 (``harness.sbc.run``) claim ``cores=1`` and pack one per single-threaded worker; each worker runs them
 in one long-lived fit process that keeps its compiled models (``harness.sbc.child``).

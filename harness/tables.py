@@ -135,7 +135,7 @@ def markdown_summary(frame: pd.DataFrame) -> str:
     """The benchmark table: one row per model x backend (x size), medians over repeats.
 
     ``accuracy``: the cells' verdict against the model's reference posterior
-    (``harness.reference.accuracy``), the worst over repeats ("FAIL 1/3" when mixed); "-" when the
+    (``harness.accuracy``), the worst over repeats ("FAIL 1/3" when mixed); "-" when the
     records carry none.
     """
     table, notes = summary_table(frame)

@@ -1,5 +1,5 @@
 """Interleaved A/B runs (``python -m harness ab``): ENV resolution, the interleaved plan, merging, and
-real A/A and injected-slowdown runs with the ``fake_slow`` test backend (tests/fakes/slow.py)."""
+real A/A and injected-slowdown runs with the ``fake_slow`` test backend (harness/ab/calibration_backend.py)."""
 
 import json
 import os
@@ -16,7 +16,7 @@ from harness.cli import main
 from harness.compare.core import REGRESSION
 
 ROOT = Path(__file__).resolve().parent.parent
-SLOW = "fake_slow=tests.fakes.slow"
+SLOW = "fake_slow=harness.ab.calibration_backend"
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def fake_slow(monkeypatch):
     extra = os.environ.get("PPL_HARNESS_EXTRA_BACKENDS", "")
     monkeypatch.setenv("PPL_HARNESS_EXTRA_BACKENDS", ",".join(filter(None, [extra, SLOW])))
     monkeypatch.setenv("PPL_FAKE_WORK", "4000")
-    monkeypatch.setitem(__import__("harness.backends").backends.REGISTRY, "fake_slow", "tests.fakes.slow")
+    monkeypatch.setitem(__import__("harness.backends").backends.REGISTRY, "fake_slow", "harness.ab.calibration_backend")
     return "fake_slow"
 
 

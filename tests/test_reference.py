@@ -152,9 +152,10 @@ def test_committed_references_are_complete():
 def test_a_stored_run_is_scored_from_its_saved_draws(tmp_path):
     import json
 
-    from harness.reference.accuracy import score_run
+    from harness.accuracy import score_run
     from harness.results import load_results
-    from harness.runner import RunPlan, run
+    from harness.run.plan import RunPlan
+    from harness.run.runner import run
     from harness.settings import SamplerSettings
 
     plan = RunPlan(models=["normal_mean"], backends=["fake_exact"], equivalence=False, save_draws=True,

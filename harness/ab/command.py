@@ -75,9 +75,11 @@ def command(args) -> int:
         sizes=args.size if args.size is not None else list(QUICK_SUITE.get("sizes", [])),  # type: ignore[call-overload]
         repeats=args.repeats, seed=args.seed, cores=args.cores, timeout_s=args.timeout, prime=not args.no_prime,
     )
-    from harness.runner import validate_names
+    from harness.backends import validate_backends
+    from harness.catalogue import validate_models
 
-    validate_names(plan.models, plan.backends)
+    validate_models(plan.models)
+    validate_backends(plan.backends)
     env_a = resolve_env(args.a, base_python=args.base_python, extra_env=parse_assignments(args.a_env))
     env_b = resolve_env(args.b, base_python=args.base_python, extra_env=parse_assignments(args.b_env))
     for label, env in (("A", env_a), ("B", env_b)):

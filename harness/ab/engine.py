@@ -80,7 +80,7 @@ def plan_units(plan: ABPlan) -> list[Unit]:
 def _sizes_for(model: str, sizes: list[str]) -> list[str]:
     """The --size values whose keys fit ``model`` (the runner refuses a size that fits no model)."""
     from harness.catalogue import get_model
-    from harness.runner import parse_size
+    from harness.spec import parse_size
 
     keys = set(get_model(model).size_defaults)
     return [s for s in sizes if set(parse_size(s)) <= keys]

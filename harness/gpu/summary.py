@@ -19,7 +19,7 @@ import pandas as pd
 
 from harness.gpu.plan import SBC_GOAL_PER_MIN
 from harness.results import RunStore, write_csv_atomic
-from harness.runner import parse_size
+from harness.spec import parse_size
 from harness.tables import fmt, markdown_table
 
 CROSSOVER_COLUMNS = ["model", "N", "backend", "device", "status", "chains", "warmup", "draws", "compile_s", "warmup_s",

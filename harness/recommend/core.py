@@ -6,7 +6,7 @@ A backend qualifies for a model on a device when, over every stored run of that 
   is excluded with the error;
 * its log density agrees with the scipy reference in the runs' ``equivalence.csv``;
 * its accuracy verdict against the model's reference posterior (``accuracy`` column of the runs,
-  ``harness.reference.accuracy``) is not FAIL in any run (REVIEW and "no reference" are warnings);
+  ``harness.accuracy``) is not FAIL in any run (REVIEW and "no reference" are warnings);
 * its simulation-based calibration verdict is ``pass`` with adequate power (it detects a 0.5-sd
   shift with 80% probability) or ``pass (flag not confirmed)`` (a first-stage flag that fresh data
   sets did not confirm). ``pass (weak)`` is "not yet validated" and excludes, as do ``fail``,

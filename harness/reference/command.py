@@ -46,7 +46,7 @@ def command(args) -> int:
     from harness.threads import worker_env
 
     if args.score:
-        from harness.reference.accuracy import score_run
+        from harness.accuracy import score_run
 
         print(f"{score_run(args.score, args.out, force=args.rescore)} cells scored in {args.score}")
         return 0
@@ -54,12 +54,11 @@ def command(args) -> int:
     if args.import_posteriordb:
         return _import(args)
     os.environ.update(worker_env(args.cores, "cpu"))  # before any PPL is imported
-    from harness.backends import load_module
-    from harness.catalogue import model_names
-    from harness.commands.run_cmd import parse_names
+    from harness.backends import load_module, validate_backends
+    from harness.catalogue import model_names, validate_models
+    from harness.cli_options import parse_names
+    from harness.paths import reference_root
     from harness.reference import core
-    from harness.reference.accuracy import reference_root
-    from harness.runner import validate_names
 
     models = parse_names(args.models, model_names(), model_names())
     backend = args.backend or core.default_backend()
@@ -68,7 +67,8 @@ def command(args) -> int:
         check = core.default_backend(exclude_family=load_module(backend).CAPABILITIES.family)
     elif check.lower() == "none":
         check = None
-    validate_names(models, [backend] + ([check] if check else []))
+    validate_models(models)
+    validate_backends([backend] + ([check] if check else []))
     if args.chains < 10:
         print(f"warning: {args.chains} chains; posteriordb's reference definition asks for at least 10",
               file=sys.stderr)
@@ -91,9 +91,9 @@ def command(args) -> int:
 
 def _import(args) -> int:
     from harness.catalogue import get_model, model_names
-    from harness.commands.run_cmd import parse_names
+    from harness.cli_options import parse_names
+    from harness.paths import reference_root
     from harness.reference import core
-    from harness.reference.accuracy import reference_root
     from harness.reference.posteriordb import import_reference
 
     with_pdb = [m for m in model_names() if get_model(m).posteriordb]

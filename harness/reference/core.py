@@ -14,7 +14,7 @@ protocol (``compile`` / ``sample``):
    transition, E-BFMI > 0.2 in every chain (from ``Fit.sample_stats["energy"]``; recorded as
    unavailable when the backend does not report energy), min bulk ESS >= ``thinned``.
 4. Check against a second backend (``check_backend``, another implementation family): a 4-chain
-   run compared with the reference by ``harness.reference.accuracy.compare``; the check must not FAIL.
+   run compared with the reference by ``harness.accuracy.compare``; the check must not FAIL.
 
 Stored under ``results/references/<model>/``: ``summary.csv`` (one row per scalar: parameter, mean,
 sd, mcse_mean, q05, q50, q95, computed from all post-warm-up draws), ``draws.npz`` (the thinned draws,
@@ -34,8 +34,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from harness import diagnostics
-from harness.diagnostics import RHAT_MAX
-from harness.reference.accuracy import (
+from harness.accuracy import (
     DRAWS_FILE,
     PROVENANCE_FILE,
     REASON_FILE,
@@ -44,6 +43,7 @@ from harness.reference.accuracy import (
     flatten,
     summarise,
 )
+from harness.diagnostics import RHAT_MAX
 
 if TYPE_CHECKING:
     import pandas as pd

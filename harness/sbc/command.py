@@ -17,7 +17,7 @@ from pathlib import Path
 
 from harness.backends import backend_names, default_backends
 from harness.catalogue import model_names
-from harness.commands.run_cmd import add_sampler_arguments, parse_names, sampler_settings
+from harness.cli_options import add_sampler_arguments, parse_names, sampler_settings
 from harness.sbc import plan as sbc_plan
 from harness.sbc.markdown import markdown_table
 from harness.sbc.plan import DEFAULT_BATCH, DEFAULT_TIMEOUT_S, SBC_CHAINS, SBC_DRAWS, SBC_WARMUP, SBCPlan
