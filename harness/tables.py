@@ -40,15 +40,15 @@ def _error(group: pd.DataFrame) -> str:
     return first[:120]
 
 
-_ACCURACY_ORDER = ("FAIL", "REVIEW", "PASS", "no reference")
-
-
 def _accuracy(ok: pd.DataFrame) -> str:
-    """Accuracy against the reference posterior over repeats: the worst verdict, with a count when mixed."""
+    """Accuracy against the reference posterior over repeats: the worst verdict (``harness.verdicts``),
+    with a count when mixed."""
+    from harness.verdicts import worst_accuracy
+
     if "accuracy" not in ok or ok["accuracy"].isna().all():
         return "-"
     values = ok["accuracy"].fillna("no reference").astype(str)
-    worst = min(values, key=lambda v: _ACCURACY_ORDER.index(v) if v in _ACCURACY_ORDER else len(_ACCURACY_ORDER))
+    worst = worst_accuracy(values)
     n = int((values == worst).sum())
     return worst if n == len(values) else f"{worst} {n}/{len(values)}"
 
@@ -99,6 +99,42 @@ def fmt(value: object, spec: str = "{:,.0f}") -> str:
     if math.isnan(number):
         return "-"
     return spec.format(value if isinstance(value, (int, np.integer)) else number)
+
+
+def fmt_unit(value, unit: str = "") -> str:
+    """A measured value with its unit: seconds ("0.123 s", "1,234 s"), microseconds from seconds
+    ("25.1 µs"), a rate ("12,345/s"), or a plain number ("1,234", "0.1235"); "-" when missing."""
+    if value is None or value is pd.NA:
+        return "-"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "-"
+    if not math.isfinite(number):
+        return "-"
+    if unit == "s":
+        return f"{number:.3g} s" if number < 100 else f"{number:,.0f} s"
+    if unit == "us":
+        return f"{number * 1e6:.3g} µs"
+    if unit == "1/s":
+        return f"{number:,.0f}/s" if number >= 100 else f"{number:.3g}/s"
+    if number.is_integer():
+        return f"{int(number):,}"
+    return f"{number:.4g}"
+
+
+def fmt_change(base: float, new: float) -> str:
+    """The relative change from ``base`` to ``new`` as "+12.3%"; "-" when it cannot be computed."""
+    if not (math.isfinite(base) and math.isfinite(new)) or base == 0:
+        return "-"
+    return f"{(new - base) / abs(base) * 100:+.1f}%"
+
+
+def fmt_ratio(value: float) -> str:
+    """A detectable ratio "x1.30"; "never (too few repeats)" when infinite; "-" when missing."""
+    if isinstance(value, float) and math.isnan(value):
+        return "-"
+    return "never (too few repeats)" if math.isinf(value) else f"x{value:.2f}"
 
 
 def markdown_table(rows: Iterable[Sequence[object]] | pd.DataFrame, headers: Sequence[str] | None = None) -> str:

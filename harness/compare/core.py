@@ -45,7 +45,7 @@ import pandas as pd
 
 from harness.compare.stats import DEFAULT_ALPHA, DEFAULT_FACTOR, decisive, repeats_needed, timing_test
 from harness.loaders import first_line, load_equivalence, load_run
-from harness.tables import markdown_table
+from harness.tables import fmt_change, fmt_ratio, fmt_unit, markdown_table
 
 # (column, higher is better, unit)
 TIMING_METRICS = [
@@ -110,26 +110,6 @@ class Comparison:
 # ---------------------------------------------------------------- helpers
 
 
-def _fmt(value, unit: str = "") -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "-"
-    if unit == "s":
-        return f"{value:.3g} s" if value < 100 else f"{value:,.0f} s"
-    if unit == "us":
-        return f"{value * 1e6:.3g} µs"
-    if unit == "1/s":
-        return f"{value:,.0f}/s" if value >= 100 else f"{value:.3g}/s"
-    if isinstance(value, (int, np.integer)) or float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:.4g}"
-
-
-def _pct(base: float, new: float) -> str:
-    if not (math.isfinite(base) and math.isfinite(new)) or base == 0:
-        return "-"
-    return f"{(new - base) / abs(base) * 100:+.1f}%"
-
-
 def _cache_state(value) -> bool | None:
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
@@ -175,8 +155,8 @@ def timing_rows(key: CellKey, base: pd.DataFrame, new: pd.DataFrame, factor: flo
             continue  # an optional metric neither run recorded
         if bv.empty or nv.empty:
             why = note or ("no finished runs in " + ("baseline" if bv.empty else "new"))
-            rows.append(Row(*key, "timing", metric, _fmt(bv.median() if len(bv) else math.nan, unit),
-                            _fmt(nv.median() if len(nv) else math.nan, unit), "-", NOT_COMPARED, why))
+            rows.append(Row(*key, "timing", metric, fmt_unit(bv.median() if len(bv) else math.nan, unit),
+                            fmt_unit(nv.median() if len(nv) else math.nan, unit), "-", NOT_COMPARED, why))
             continue
         res = timing_test(bv, nv, factor=factor, alpha=alpha, higher_is_better=higher)
         detail = res.detail + (f"; {note}" if note else "")
@@ -193,15 +173,9 @@ def timing_rows(key: CellKey, base: pd.DataFrame, new: pd.DataFrame, factor: flo
             if delta < min_seconds:
                 detail += f"; not flagged: medians {delta * 1000:.1f} ms apart, below the {min_seconds * 1000:g} ms floor"
                 verdict = OK
-        rows.append(Row(*key, "timing", metric, _fmt(res.base_median, unit), _fmt(res.new_median, unit),
-                        _pct(res.base_median, res.new_median), verdict, detail, _fmt_ratio(res.detectable)))
+        rows.append(Row(*key, "timing", metric, fmt_unit(res.base_median, unit), fmt_unit(res.new_median, unit),
+                        fmt_change(res.base_median, res.new_median), verdict, detail, fmt_ratio(res.detectable)))
     return rows
-
-
-def _fmt_ratio(value: float) -> str:
-    if isinstance(value, float) and math.isnan(value):
-        return "-"
-    return "never (too few repeats)" if math.isinf(value) else f"x{value:.2f}"
 
 
 def _with_derived(frame: pd.DataFrame) -> pd.DataFrame:
@@ -276,7 +250,7 @@ def deterministic_rows(key: CellKey, base: pd.DataFrame, new: pd.DataFrame, fail
             detail = "; ".join(f"r{r}: {int(b):,} -> {int(n):,}" for r, b, n in diff[:6]) + (" ..." if len(diff) > 6 else "")
             detail += why
             rows.append(Row(*key, "deterministic", metric, f"{int(bsum):,}", f"{int(nsum):,}",
-                            f"{int(nsum - bsum):+,} ({_pct(bsum, nsum)})", changed_verdict, detail))
+                            f"{int(nsum - bsum):+,} ({fmt_change(bsum, nsum)})", changed_verdict, detail))
         else:
             rows.append(Row(*key, "deterministic", metric, f"{int(bsum):,}", f"{int(nsum):,}", "identical", OK,
                             f"sum over {len(num)} runs"))

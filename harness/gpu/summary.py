@@ -34,7 +34,7 @@ SBC_COLUMNS = ["model", "backend", "device", "batch", "status", "chains", "warmu
                "peak_device_mb", "error"]
 
 
-def _num(value) -> float:
+def _float(value) -> float:
     try:
         out = float(value)
     except (TypeError, ValueError):
@@ -49,7 +49,7 @@ def _first_line(text) -> str:
 
 def time_to_result(record: dict) -> float:
     """compile + warm-up + sampling seconds (NaN unless all three are known)."""
-    parts = [_num(record.get(k)) for k in ("compile_s", "warmup_s", "sampling_s")]
+    parts = [_float(record.get(k)) for k in ("compile_s", "warmup_s", "sampling_s")]
     return sum(parts) if all(math.isfinite(p) for p in parts) else math.nan
 
 
@@ -80,14 +80,14 @@ def crossover_n(rows: list[dict], metric: str = "ess_per_s", higher_is_better: b
     compared = 0
     for n in sorted(by_n):
         gpu, cpu = by_n[n].get("gpu"), by_n[n].get("cpu")
-        if gpu is None or gpu.get("status") != "ok" or not math.isfinite(_num(gpu.get(metric))):
+        if gpu is None or gpu.get("status") != "ok" or not math.isfinite(_float(gpu.get(metric))):
             continue
         if cpu is not None and cpu.get("status") == "timeout":
             return n, "CPU cell timed out"
-        if cpu is None or cpu.get("status") != "ok" or not math.isfinite(_num(cpu.get(metric))):
+        if cpu is None or cpu.get("status") != "ok" or not math.isfinite(_float(cpu.get(metric))):
             continue
         compared += 1
-        g, c = _num(gpu[metric]), _num(cpu[metric])
+        g, c = _float(gpu[metric]), _float(cpu[metric])
         if (g > c) if higher_is_better else (g < c):
             return n, ""
     if compared == 0:
@@ -119,8 +119,8 @@ def chains_table(records: list[dict]) -> pd.DataFrame:
     for _, row in frame.iterrows():
         one = frame[(frame.backend == row.backend) & (frame.device == row.device) & (frame.chains == 1)
                     & (frame.status == "ok")]
-        base = _num(one["ess_per_s"].iloc[0]) if len(one) else math.nan
-        speedup.append(_num(row["ess_per_s"]) / base if row["status"] == "ok" and base > 0 else math.nan)
+        base = _float(one["ess_per_s"].iloc[0]) if len(one) else math.nan
+        speedup.append(_float(row["ess_per_s"]) / base if row["status"] == "ok" and base > 0 else math.nan)
     frame["speedup_vs_1_chain"] = speedup
     return frame[CHAINS_COLUMNS]
 
@@ -131,7 +131,7 @@ def chains_table(records: list[dict]) -> pd.DataFrame:
 def sbc_table(rows: list[dict]) -> pd.DataFrame:
     out = []
     for r in rows:
-        rate = _num(r.get("reps_per_min"))
+        rate = _float(r.get("reps_per_min"))
         row = {**r, "error": _first_line(r.get("error")),
                "goal_met": (rate >= SBC_GOAL_PER_MIN) if r.get("status") == "ok" and math.isfinite(rate) else None}
         out.append({c: row.get(c) for c in SBC_COLUMNS})
@@ -167,10 +167,6 @@ DECLARATION_TEXT = {
 }
 
 
-def _fmt(value, spec: str = "{:.2f}") -> str:
-    return fmt(value, spec)
-
-
 def md_table(frame: pd.DataFrame, columns: list[tuple[str, str, str]]) -> str:
     """columns: (column, header, format)."""
     if frame.empty:
@@ -182,7 +178,7 @@ def md_table(frame: pd.DataFrame, columns: list[tuple[str, str, str]]) -> str:
             value = row.get(col)
             if isinstance(value, float) and math.isnan(value):
                 value = None
-            cells.append(_fmt(value, spec))
+            cells.append(fmt(value, spec))
         rows.append(cells)
     return markdown_table(rows, [h for _, h, _ in columns])
 
@@ -200,8 +196,8 @@ def render_markdown(out_dir: Path, manifest: dict, tables: dict) -> str:
     git = manifest.get("git", {})
     lines = ["# gpu-check", ""]
     lines.append(f"Mode: **{'smoke' if plan.get('smoke') else 'full'}**; created {manifest.get('created')}; wall time "
-                 f"{_fmt(manifest.get('wall_s'), '{:.0f}')} s of a {_fmt(plan.get('budget_s'), '{:.0f}')} s budget; "
-                 f"per-cell timeout {_fmt(plan.get('cell_timeout_s'), '{:.0f}')} s; core budget {plan.get('cores')} per cell; "
+                 f"{fmt(manifest.get('wall_s'), '{:.0f}')} s of a {fmt(plan.get('budget_s'), '{:.0f}')} s budget; "
+                 f"per-cell timeout {fmt(plan.get('cell_timeout_s'), '{:.0f}')} s; core budget {plan.get('cores')} per cell; "
                  f"{manifest.get('settings', {}).get('cpu_lanes')} CPU cell(s) at a time beside the GPU lane.")
     lines += ["", "## Machine and versions", ""]
     lines.append(f"- CPU: {machine.get('cpu')} ({machine.get('cpu_count')} logical CPUs); GPU: {machine.get('gpu') or 'none'}")
@@ -252,9 +248,9 @@ def render_markdown(out_dir: Path, manifest: dict, tables: dict) -> str:
             ("peak_device_mb", "peak device MiB", "{:,.0f}"), ("status_text", "status", "{}")]))
         lines += ["", "Crossover N (smallest N where the GPU beats the CPU):", ""]
         summary = tables["crossover_summary"].copy()
-        summary["ess_text"] = [_fmt(n, "{:,.0f}") if n is not None and not (isinstance(n, float) and math.isnan(n))
+        summary["ess_text"] = [fmt(n, "{:,.0f}") if n is not None and not (isinstance(n, float) and math.isnan(n))
                                else "none" for n in summary["crossover_N_ess_per_s"]]
-        summary["ttr_text"] = [_fmt(n, "{:,.0f}") if n is not None and not (isinstance(n, float) and math.isnan(n))
+        summary["ttr_text"] = [fmt(n, "{:,.0f}") if n is not None and not (isinstance(n, float) and math.isnan(n))
                                else "none" for n in summary["crossover_N_time_to_result"]]
         lines.append(md_table(summary, [("backend", "backend", "{}"), ("ess_text", "on ESS/s", "{}"),
                                         ("note_ess_per_s", "note", "{}"), ("ttr_text", "on time to result", "{}"),

@@ -54,12 +54,12 @@ from harness.loaders import (
     manifest_of,
 )
 from harness.results import ResultsError
-from harness.tables import markdown_table
+from harness.tables import fmt, markdown_table
 
 TARGET_ESS = 1000
 MIN_REPEATS = 3
 INTERVAL_LEVEL = 0.95
-QUALIFYING_SBC = ("pass", "pass (flag not confirmed)")
+from harness.verdicts import QUALIFYING_SBC, worst_accuracy  # noqa: E402
 
 
 @dataclass
@@ -177,15 +177,12 @@ def sbc_status(row) -> tuple[str, str]:
     return verdict, f"SBC {verdict}{fq}" + (f": {why}" if isinstance(why, str) and why.strip() else "")
 
 
-_ACCURACY_ORDER = {"FAIL": 3, "REVIEW": 2, "no reference": 1, "PASS": 0}
-
-
 def _accuracy(ok: pd.DataFrame) -> tuple[str, list[str], list[str]]:
     """(worst verdict over runs, exclusion reasons, warnings) from the runs' ``accuracy`` column."""
     if "accuracy" not in ok or ok["accuracy"].isna().all():
         return "", [], ["no accuracy verdict in the runs"]
     values = ok["accuracy"].fillna("no reference").astype(str)
-    worst = max(values, key=lambda v: _ACCURACY_ORDER.get(v, 1))
+    worst = worst_accuracy(values)
     pick = ok[values == worst].iloc[0]
     where = ""
     if "accuracy_worst" in ok and isinstance(pick.get("accuracy_worst"), str) and pick.get("accuracy_worst"):
@@ -374,10 +371,6 @@ def recommend(model: str, device: str, frame: pd.DataFrame, equivalence: dict[Pa
     return Recommendation(model, device, size, target_ess, dirs, list(sbc_sources or []), ranked, excluded, notes)
 
 
-def _f(value: float, spec: str) -> str:
-    return "-" if value is None or not math.isfinite(value) else spec.format(value)
-
-
 def markdown(rec: Recommendation) -> str:
     where = f"{rec.device}" + (f", size {rec.size}" if rec.size else "")
     lines = [f"## Backend recommendation: {rec.model} ({where})", ""]
@@ -416,8 +409,8 @@ def markdown(rec: Recommendation) -> str:
         rows = []
         for c in rec.by_ess_per_s():
             lo, hi = c.ess_per_s_interval
-            rows.append([ess_ranks[c.backend], c.backend, _f(c.ess_per_s, "{:,.0f}"),
-                         f"{_f(lo, '{:,.0f}')}-{_f(hi, '{:,.0f}')}", c.runs, c.accuracy or "-", c.sbc or "-",
+            rows.append([ess_ranks[c.backend], c.backend, fmt(c.ess_per_s, "{:,.0f}"),
+                         f"{fmt(lo, '{:,.0f}')}-{fmt(hi, '{:,.0f}')}", c.runs, c.accuracy or "-", c.sbc or "-",
                          "; ".join(c.warnings)])
         lines.append(markdown_table(rows, ["rank", "backend", "ESS/s (median)", "interval", "runs", "accuracy", "SBC",
                                            "warnings"]))
@@ -427,11 +420,11 @@ def markdown(rec: Recommendation) -> str:
                   "of the cold time. Process start-up and imports are not counted.", ""]
         rows = []
         for c in rec.by_time():
-            compile_text = _f(c.compile_s, '{:.2f} s') + (f" ({c.cache})" if c.cache else "")
+            compile_text = fmt(c.compile_s, '{:.2f} s') + (f" ({c.cache})" if c.cache else "")
             lo, hi = c.time_interval
-            rows.append([time_ranks[c.backend], c.backend, _f(c.time_to_target_s, "{:.2f} s"),
-                         f"{_f(lo, '{:.2f}')}-{_f(hi, '{:.2f} s')}", compile_text, _f(c.warmup_s, "{:.2f} s"),
-                         _f(c.sampling_per_target_s, "{:.2f} s")])
+            rows.append([time_ranks[c.backend], c.backend, fmt(c.time_to_target_s, "{:.2f} s"),
+                         f"{fmt(lo, '{:.2f}')}-{fmt(hi, '{:.2f} s')}", compile_text, fmt(c.warmup_s, "{:.2f} s"),
+                         fmt(c.sampling_per_target_s, "{:.2f} s")])
         lines.append(markdown_table(rows, ["rank", "backend", f"time to {rec.target_ess} ESS", "interval", "compile",
                                            "warm-up", f"sampling for {rec.target_ess} ESS"]))
     else:
