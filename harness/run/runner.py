@@ -173,6 +173,7 @@ def run_cells(plan: RunPlan, cells: list[Cell], store: RunStore, logs: Path, pro
             cluster.wait_for_capacity(client, {}, scheduler)  # any worker at all
         needs = cluster.needs_for(plan.settings, client)
         slots = cluster.wait_for_capacity(client, needs, scheduler)
+        _record_placement(store, cluster.placement(client, needs))
         queue: deque[Cell] = deque(cells)
         running: dict[str, Cell] = {}
         finished = as_completed(loop=client.loop)
@@ -211,6 +212,14 @@ def run_cells(plan: RunPlan, cells: list[Cell], store: RunStore, logs: Path, pro
             if queue:
                 top_up(cluster.capacity(client, needs))
         bar.close()
+
+
+def _record_placement(store: RunStore, placement: dict) -> None:
+    """The cluster's placement rule in the run's provenance (``execution.placement``)."""
+    path = store.root / "manifest.json"
+    manifest = json.loads(path.read_text()) if path.is_file() else {}
+    manifest.setdefault("execution", {})["placement"] = placement
+    store.write_manifest(manifest)
 
 
 def _store_result(store: RunStore, logs: Path, draws_dir: Path, cell: Cell, result: dict) -> None:
