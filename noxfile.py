@@ -67,7 +67,16 @@ def cache_root() -> Path:
 
 
 def stack_python(session: nox.Session, stack: str = "newest") -> str:
-    """The stack's shared virtualenv (created on first use; reinstalled when pins, pyproject or checkout change)."""
+    """The stack's shared virtualenv (created on first use; reinstalled when pins, pyproject or checkout change).
+
+    Creation and installation hold a lock next to the virtualenv (``filelock``, which nox itself
+    depends on): a second session started meanwhile (CI running lint and tests in parallel, a bench in
+    one terminal and the tests in another) waits, then reuses the first one's work instead of finding a
+    half-made virtualenv or installing into it at the same time. A virtualenv left half-made by a
+    killed session (no marker, no pip) is made again.
+    """
+    from filelock import FileLock
+
     spec = dict(STACKS[stack])
     # e.g. PPL_HARNESS_NEWEST_PYTHON=3.13: the same stack on another interpreter, in its own venv
     spec["python"] = os.environ.get(f"PPL_HARNESS_{stack.upper()}_PYTHON", spec["python"])
@@ -77,17 +86,23 @@ def stack_python(session: nox.Session, stack: str = "newest") -> str:
     state = (ROOT / "pyproject.toml").read_text() + repr(spec) + extras + str(ROOT)
     wanted = hashlib.sha256(state.encode()).hexdigest()
     marker = venv / ".ppl-harness-installed"
-    if not python.exists():
-        session.run(find_python(spec["python"]), "-m", "venv", str(venv), external=True)
-    if not marker.exists() or marker.read_text() != wanted:
-        pip = [str(python), "-m", "pip", "install", "--quiet"]
-        session.run(*pip, "--upgrade", "pip", "setuptools<81", "wheel", external=True)
-        session.run(*pip, spec["torch"], external=True)
-        session.run(*pip, "-e", f".[{extras}]", spec["torch"], *spec["pins"], external=True)
-        marker.write_text(wanted)
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(venv) + ".lock"):
+        if not marker.exists() and (not python.exists() or not _runs(python, "-m", "pip", "--version")):
+            session.run(find_python(spec["python"]), "-m", "venv", "--clear", str(venv), external=True)
+        if not marker.exists() or marker.read_text() != wanted:
+            pip = [str(python), "-m", "pip", "install", "--quiet"]
+            session.run(*pip, "--upgrade", "pip", "setuptools<81", "wheel", external=True)
+            session.run(*pip, spec["torch"], external=True)
+            session.run(*pip, "-e", f".[{extras}]", spec["torch"], *spec["pins"], external=True)
+            marker.write_text(wanted)
     session.env["PATH"] = f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
     session.env["VIRTUAL_ENV"] = str(venv)
     return str(python)
+
+
+def _runs(python: Path, *args: str) -> bool:
+    return subprocess.run([str(python), *args], capture_output=True).returncode == 0
 
 
 def stamp() -> str:
