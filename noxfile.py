@@ -172,10 +172,11 @@ def report(session: nox.Session) -> None:
 def regression(session: nox.Session) -> None:
     """CI regression gate: interleaved A/B of the working tree against a git ref on the quick suite.
 
-    The ref is ``$PPL_HARNESS_AB_REF`` (default ``origin/main`` when it exists, else ``HEAD~1``).
-    ``nox -s regression -- --baseline`` compares a fresh quick-suite run with the committed
-    ``results/baselines/quick`` instead. Writes compare.md and junit.xml; exit 1 on a regression.
-    Other arguments go to ``harness ab`` / ``harness compare``.
+    The ref is ``$PPL_HARNESS_AB_REF``, else ``origin/main`` when it exists, else ``HEAD~1`` (the
+    session says which it used). ``nox -s regression -- --baseline`` compares a fresh quick-suite run
+    with the committed ``results/baselines/quick`` instead. Writes compare.md and junit.xml; exit 1 on a
+    regression, 2 on bad input or a side that failed. Other arguments go to ``harness ab`` /
+    ``harness compare``.
     """
     python = stack_python(session)
     out = RUNS / f"regression-{stamp()}"
@@ -186,8 +187,23 @@ def regression(session: nox.Session) -> None:
         harness(session, python, "compare", str(BASELINE), str(out), "--out", str(out / "compare.md"),
                 "--junit", str(out / "junit.xml"), *args)
         return
-    ref = os.environ.get("PPL_HARNESS_AB_REF") or _default_ref()
-    harness(session, python, "ab", "--a", ref, "--b", "current", "--out", str(out), "--no-progress", *args)
+    ref, why = default_ref()
+    session.log(f"regression gate: side A is {ref} ({why})")
+    harness(session, python, *regression_argv(ref, out, args))
+
+
+def regression_argv(ref: str, out: Path, extra: list[str]) -> list[str]:
+    """The ``harness ab`` command line of ``nox -s regression`` (``out`` relative to the working directory)."""
+    return ["ab", "--a", ref, "--b", "current", "--out", str(out), "--no-progress", *extra]
+
+
+def default_ref() -> tuple[str, str]:
+    """(side A's git ref, why): ``$PPL_HARNESS_AB_REF``, ``origin/main``, or ``HEAD~1``."""
+    if os.environ.get("PPL_HARNESS_AB_REF"):
+        return os.environ["PPL_HARNESS_AB_REF"], "$PPL_HARNESS_AB_REF"
+    if _default_ref() == "origin/main":
+        return "origin/main", "origin/main exists"
+    return "HEAD~1", "no $PPL_HARNESS_AB_REF and no origin/main: falling back to the previous commit"
 
 
 def _default_ref() -> str:
