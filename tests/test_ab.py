@@ -13,7 +13,7 @@ import pytest
 from harness.ab.engine import ABPlan, plan_units, run_argv
 from harness.ab.envs import EnvError, parse_assignments, parse_requirements, resolve_env
 from harness.cli import main
-from harness.compare.core import REGRESSION
+from harness.compare.rows import REGRESSION
 
 ROOT = Path(__file__).resolve().parent.parent
 SLOW = "fake_slow=harness.ab.calibration_backend"
@@ -103,7 +103,7 @@ def test_an_injected_30_percent_slowdown_is_caught(tmp_path, fake_slow):
     work = "PPL_FAKE_WORK=100000"
     rc, out = _ab(tmp_path, 6, 0.3, "--a-env", work, "--b-env", work, chains=2, draws=1000, size="K=1000")
     assert rc == 1
-    from harness.compare.core import compare_runs
+    from harness.compare.rows import compare_runs
 
     cmp = compare_runs(out / "a", out / "b")
     flagged = {r.metric for r in cmp.regressions if r.verdict == REGRESSION}

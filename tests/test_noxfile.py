@@ -51,7 +51,7 @@ def test_two_sessions_on_an_empty_cache_build_the_venv_once(tmp_path):
     procs = [subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True) for _ in range(2)]
     outs = [p.communicate(timeout=300) for p in procs]
-    for p, (out, err) in zip(procs, outs):
+    for p, (_out, err) in zip(procs, outs):
         assert p.returncode == 0, err[-2000:]
     assert len({out.strip() for out, _ in outs}) == 1  # both sessions use the one virtualenv
     venv = cache / "venvs" / "oldest"

@@ -32,7 +32,7 @@ import numpy as np
 
 from harness.ab.engine import ABPlan, run_ab
 from harness.ab.envs import resolve_env
-from harness.compare.core import REGRESSION, TIMING_METRICS, _with_derived, compare_runs
+from harness.compare.rows import REGRESSION, TIMING_METRICS, compare_runs, with_derived
 from harness.compare.stats import DEFAULT_ALPHA, DEFAULT_FACTOR, timing_test
 from harness.loaders import load_run
 from harness.tables import markdown_table
@@ -75,7 +75,7 @@ def resampled(run_dirs: list[str], repeats: int, resamples: int, seed: int = 0) 
     for d in run_dirs:
         for side in ("a", "b"):
             frame, _ = load_run(Path(d) / side)
-            frame = _with_derived(frame[frame["status"] == "ok"])
+            frame = with_derived(frame[frame["status"] == "ok"])
             for size, g in frame.groupby("size"):
                 for metric, _, _ in TIMING_METRICS:
                     if metric in g:

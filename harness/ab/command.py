@@ -15,9 +15,10 @@ from pathlib import Path
 
 from harness.ab.engine import ABPlan, run_ab
 from harness.ab.envs import parse_assignments, resolve_env
-from harness.compare.core import DEFAULT_MIN_SECONDS, compare_runs, markdown
 from harness.compare.junit import write_junit
 from harness.compare.quick import QUICK_SUITE
+from harness.compare.render import markdown
+from harness.compare.rows import DEFAULT_MIN_SECONDS, compare_runs
 from harness.compare.stats import DEFAULT_ALPHA, DEFAULT_FACTOR
 from harness.paths import utc_stamp
 from harness.settings import SettingsError
