@@ -244,9 +244,9 @@ def gpu_check(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def cmdstan(session: nox.Session) -> None:
-    """Build CmdStan offline into the harness cache (from ../shared/cmdstan) when none is installed.
-
-    With internet access, install CmdStan the usual way instead: ``python -m cmdstanpy.install_cmdstan``.
+    """Build CmdStan offline into the harness cache when none is installed (``.ci/cmdstan.sh``: needs an
+    offline CmdStan kit, ``$CMDSTAN_SHARED_DIR``). With internet access, install CmdStan the usual way
+    instead: ``python -m cmdstanpy.install_cmdstan``.
     """
     session.run("bash", str(ROOT / ".ci" / "cmdstan.sh"), external=True)
 

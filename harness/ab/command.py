@@ -20,7 +20,7 @@ from harness.compare.quick import QUICK_SUITE
 from harness.compare.render import markdown
 from harness.compare.rows import DEFAULT_MIN_SECONDS, compare_runs
 from harness.compare.stats import DEFAULT_ALPHA, DEFAULT_FACTOR
-from harness.paths import utc_stamp
+from harness.paths import runs_root, stamped
 from harness.settings import SettingsError
 
 
@@ -68,7 +68,7 @@ def command(args) -> int:
         raise SettingsError(f"--alpha must lie in (0, 1), got {args.alpha}")
     if args.repeats < 1:
         raise SettingsError(f"--repeats must be a positive integer, got {args.repeats}")
-    out = args.out or Path("results") / "runs" / ("ab-" + utc_stamp())
+    out = args.out or stamped(runs_root(), "ab-")
     plan = ABPlan(
         models=[m.strip() for m in args.models.split(",") if m.strip()],
         backends=[b.strip() for b in args.backends.split(",") if b.strip()],

@@ -153,8 +153,7 @@ def generate(model: str, backend: str, check_backend: str | None, *, chains: int
         fit, compiled, module = _fit(backend, spec, data, settings, seed)
         wall = time.perf_counter() - start
         reported = spec.with_derived(fit.draws, data)
-        joint = joint_draws(spec, data, fit.draws)
-        ess_vars = {**reported, "joint": joint}
+        ess_vars = {**reported, "joint": joint_draws(spec, data, fit.draws)} if spec.has_density else dict(reported)
         ess_ds = diagnostics.ess(ess_vars, "bulk")
         ess_all = np.concatenate([np.asarray(ess_ds[k].values, dtype=float).reshape(-1) for k in ess_vars])
         ess_min = float(np.nanmin(ess_all)) if np.isfinite(ess_all).any() else float("nan")
@@ -186,7 +185,8 @@ def generate(model: str, backend: str, check_backend: str | None, *, chains: int
         "model": model, "size": size, "backend": backend, "backend_versions": module.versions(),
         "sampler": {**compiled.info, **fit.info}.get("sampler", backend),
         "settings": settings.to_dict(), "seed": seed, "wall_s": wall,
-        "ess_bulk_min": ess_min, "ess_bulk_min_over": "parameters, derived quantities and joint log density",
+        "ess_bulk_min": ess_min,
+        "ess_bulk_min_over": "parameters, derived quantities" + (" and joint log density" if spec.has_density else ""),
         "ess_bulk_min_scalar": worst_ess if float(np.nanmin(ess_all[:len(names)])) <= ess_min else "joint",
         "rhat_max": rhat_max, "divergences": divergences,
         "ebfmi": bfmi if bfmi is not None else "unavailable (the backend reports no energy)",

@@ -11,9 +11,9 @@ from harness.cli_options import add_sampler_arguments, parse_names, sampler_sett
 from harness.results import load_results
 from harness.run.plan import DEFAULT_TIMEOUT_S, RunPlan, plan_from_settings, stored_manifest
 from harness.run.runner import default_run_dir, run
+from harness.run.summary import markdown_summary
 from harness.settings import SettingsError
 from harness.spec import parse_size
-from harness.tables import markdown_summary
 
 
 def configure(parser) -> None:

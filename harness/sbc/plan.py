@@ -18,7 +18,7 @@ import pandas as pd
 from harness.backends import get_backend, load_module, validate_backends
 from harness.backends.base import SupportsBatch
 from harness.catalogue import validate_models
-from harness.paths import utc_stamp
+from harness.paths import sbc_root, stamped
 from harness.sbc import power, stats
 from harness.sbc.ranks import DEFAULT_KEPT
 from harness.sbc.store import combo_key
@@ -114,8 +114,8 @@ def validate(plan: SBCPlan) -> None:
         raise SettingsError(f"timeout must be positive, got {plan.timeout_s!r}")
 
 
-def default_run_dir(base: Path = Path("results") / "sbc") -> Path:
-    return base / utc_stamp()
+def default_run_dir() -> Path:
+    return stamped(sbc_root())
 
 
 def _batched(backend: str) -> bool:
