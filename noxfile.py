@@ -253,8 +253,10 @@ def cmdstan(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def lint(session: nox.Session) -> None:
-    """ruff (style and errors) and mypy (the backend protocol and the typed core)."""
+    """ruff (style and errors), mypy (the typed backend registry and the core) and import-linter (the
+    import layers of pyproject.toml: no module imports from a layer above its own)."""
     python = stack_python(session)
-    session.run(python, "-m", "ruff", "check", "harness", "models", "tests", "noxfile.py", external=True)
+    session.run(python, "-m", "ruff", "check", "harness", "models", "tests", "examples", "noxfile.py", external=True)
     session.run(python, "-m", "mypy", external=True)
+    session.run(str(Path(python).parent / "lint-imports"), external=True)
 
