@@ -270,6 +270,32 @@ def reason_text(ref: Reference) -> str:
     return "\n".join(lines) + "\n"
 
 
+def upgrade_summary(folder: Path) -> bool:
+    """A stored reference whose summary predates the spread statistics (no ``mcse_sd``): its summary made
+    again from its stored thinned draws (one chain of near-independent draws), with a note in its
+    provenance; True when it was upgraded."""
+    from harness.accuracy import SUMMARY_COLUMNS
+    from harness.results import write_csv_atomic, write_json_atomic
+
+    folder = Path(folder)
+    summary_path, draws_path = folder / SUMMARY_FILE, folder / DRAWS_FILE
+    if not summary_path.is_file() or not draws_path.is_file():
+        return False
+    import pandas as pd
+
+    if set(SUMMARY_COLUMNS) <= set(pd.read_csv(summary_path).columns):
+        return False
+    with np.load(draws_path) as z:
+        draws = {k: np.asarray(z[k], dtype=np.float64)[None] for k in z.files}  # (1, n, *shape)
+    write_csv_atomic(summary_path, summarise(draws))
+    prov_path = folder / PROVENANCE_FILE
+    prov = json.loads(prov_path.read_text()) if prov_path.is_file() else {}
+    prov["summary_from"] = ("the stored thinned draws (near-independent, one chain): remade to add the MCSEs of "
+                            "the sd and of the 5% and 95% quantiles (harness.reference.core.upgrade_summary)")
+    write_json_atomic(prov_path, prov)
+    return True
+
+
 def table(root: Path) -> list[dict]:
     """One row per stored model folder for the README table."""
     rows = []

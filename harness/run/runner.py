@@ -58,6 +58,7 @@ def run_cell_process(cell: Cell, plan: RunPlan, logs: Path) -> dict:
                 "started": dt.datetime.now(dt.timezone.utc).timestamp()}
         if plan.save_draws:
             task["draws_path"] = str((logs.parent / "draws" / f"{cell.cell_id}.nc").resolve())
+        task["accuracy_path"] = str((logs.parent / "accuracy" / f"{cell.cell_id}.csv").resolve())
         task_path = Path(tmp) / "task.json"
         task_path.write_text(json.dumps(task))
         env = worker_env(plan.settings.cores, plan.settings.device)
@@ -150,7 +151,9 @@ def _cell_task(cell: Cell, plan: RunPlan, live_logs: str | None = None) -> dict:
                 log = fh.read()
         draws_file = Path(tmp) / "draws" / f"{cell.cell_id}.nc"
         draws = draws_file.read_bytes() if draws_file.exists() else None
-    return {"record": record, "log": log, "draws": draws}
+        stats_file = Path(tmp) / "accuracy" / f"{cell.cell_id}.csv"
+        statistics = stats_file.read_bytes() if stats_file.exists() else None
+    return {"record": record, "log": log, "draws": draws, "statistics": statistics}
 
 
 def run_cells(plan: RunPlan, cells: list[Cell], store: RunStore, logs: Path, progress: bool = True,
@@ -226,6 +229,8 @@ def _store_result(store: RunStore, logs: Path, draws_dir: Path, cell: Cell, resu
     """Draws, then log, then the record: the record is written last, so a cell without one is redone."""
     if result.get("draws") is not None:
         write_bytes_atomic(draws_dir / f"{cell.cell_id}.nc", result["draws"])
+    if result.get("statistics") is not None:
+        write_bytes_atomic(draws_dir.parent / "accuracy" / f"{cell.cell_id}.csv", result["statistics"])
     if result.get("log") is not None:
         write_bytes_atomic(logs / f"{cell.cell_id}.log", result["log"])
     store.add(result["record"])

@@ -20,7 +20,6 @@ SUMMARY_COLUMNS = [
     ("ess_per_s_total", "ESS/s incl. compile", "{:,.1f}"),
     ("ess_per_grad", "ESS/grad", "{:.4f}"),
     ("rhat_max", "max R-hat", "{:.3f}"),
-    ("divergences", "divergences", "{:.0f}"),
 ]
 
 
@@ -41,23 +40,49 @@ def _error(group: pd.DataFrame) -> str:
     return first[:120]
 
 
-def _accuracy(ok: pd.DataFrame) -> str:
-    """Accuracy against the reference posterior over repeats: the worst verdict (``harness.verdicts``),
-    with a count when mixed."""
+def _accuracy(ok: pd.DataFrame, pooled: dict | None) -> tuple[str, str]:
+    """(verdict, per repeat): the verdict of the repeats pooled (``harness.accuracy``) where their
+    statistics are stored, else the worst per-repeat verdict; and the per-repeat verdicts."""
     from harness.verdicts import worst_accuracy
 
     if "accuracy" not in ok or ok["accuracy"].isna().all():
-        return "-"
+        return (pooled or {}).get("accuracy", "-"), "-"
     values = ok["accuracy"].fillna("no reference").astype(str)
-    worst = worst_accuracy(values)
-    n = int((values == worst).sum())
-    return worst if n == len(values) else f"{worst} {n}/{len(values)}"
+    per_repeat = "/".join(values) if len(values) > 1 else "-"
+    if pooled:
+        return pooled["accuracy"], per_repeat
+    return worst_accuracy(values), per_repeat
+
+
+def divergence_rate(ok: pd.DataFrame) -> tuple[float, float, float, int, int]:
+    """(rate, low, high, divergent, draws): divergent transitions over kept draws of the ok runs, with
+    its Clopper-Pearson 95% interval (``harness.stats.rate_interval``)."""
+    from harness.stats import rate_interval
+
+    div = pd.to_numeric(ok["divergences"], errors="coerce").fillna(0) if "divergences" in ok else pd.Series(dtype=float)
+    if "divergent_draws" in ok and pd.to_numeric(ok["divergent_draws"], errors="coerce").notna().all():
+        draws = pd.to_numeric(ok["divergent_draws"], errors="coerce")
+    else:
+        draws = pd.to_numeric(ok.get("chains"), errors="coerce") * pd.to_numeric(ok.get("draws"), errors="coerce")
+    events, trials = int(div.sum()), int(draws.fillna(0).sum())
+    lo, hi = rate_interval(events, trials)
+    return (events / trials if trials else math.nan), lo, hi, events, trials
+
+
+def rate_text(rate: float, lo: float, hi: float) -> str:
+    """"0.25% (0.1-0.5%)"; "-" without draws."""
+    if not math.isfinite(rate):
+        return "-"
+    return f"{rate:.2%} ({lo:.2%}-{hi:.2%})".replace(".00%", "%")
 
 
 def summarise(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per model x size x backend: medians over the repeats that ran, status, first error."""
+    """One row per model x size x backend: medians over the repeats that ran, the pooled accuracy verdict,
+    the divergence rate with its interval, status, first error."""
+    from harness.accuracy import pooled_verdicts
     from harness.backends import REGISTRY
 
+    pooled = pooled_verdicts(frame)
     keys = ["model", "size", "backend"]
     frame = frame.copy()
     frame["size"] = frame["size"].fillna("")
@@ -76,14 +101,19 @@ def summarise(frame: pd.DataFrame) -> pd.DataFrame:
         for col, _, _ in SUMMARY_COLUMNS:
             values = pd.to_numeric(ok[col], errors="coerce") if col in ok else pd.Series(dtype=float)
             row[col] = float(np.median(values.dropna())) if values.notna().any() else math.nan
-        row["accuracy"] = _accuracy(ok)
+        device = str(group["device"].iloc[0]) if "device" in group else "cpu"
+        row["accuracy"], row["accuracy_repeats"] = _accuracy(ok, pooled.get((str(key[0]), str(key[1]), str(key[2]),
+                                                                               device)))
+        rate, lo, hi, events, trials = divergence_rate(ok)
+        row.update(divergences=events, divergence_rate=rate, divergence_low=lo, divergence_high=hi)
         row["status"] = _status(group)
         row["error"] = _error(group)
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-SUMMARY_HEADERS = ["model", "backend", "sampler"] + [h for _, h, _ in SUMMARY_COLUMNS] + ["accuracy", "status"]
+SUMMARY_HEADERS = (["model", "backend", "sampler"] + [h for _, h, _ in SUMMARY_COLUMNS]
+                   + ["divergent (95% CI)", "accuracy", "per repeat", "status"])
 
 
 def summary_table(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -95,7 +125,8 @@ def summary_table(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     for _, row in table.iterrows():
         model = row["model"] + (f" ({row['size']})" if row["size"] else "")
         rows.append([model, row["backend"], row["sampler"]] + [fmt(row[c], f) for c, _, f in SUMMARY_COLUMNS]
-                    + [row["accuracy"], row["status"]])
+                    + [rate_text(row["divergence_rate"], row["divergence_low"], row["divergence_high"]),
+                       row["accuracy"], row["accuracy_repeats"], row["status"]])
         if row["error"]:
             notes.append(f"{model} / {row['backend']}: {row['error']}")
     return pd.DataFrame(rows, columns=SUMMARY_HEADERS), notes
@@ -104,9 +135,9 @@ def summary_table(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
 def markdown_summary(frame: pd.DataFrame) -> str:
     """The benchmark table: one row per model x backend (x size), medians over repeats.
 
-    ``accuracy``: the cells' verdict against the model's reference posterior
-    (``harness.accuracy``), the worst over repeats ("FAIL 1/3" when mixed); "-" when the
-    records carry none.
+    ``accuracy``: the verdict of the repeats pooled against the model's reference posterior
+    (``harness.accuracy``), with the per-repeat verdicts beside it; "-" when the records carry none.
+    ``divergent``: divergent transitions per kept draw with a 95% interval.
     """
     table, notes = summary_table(frame)
     out = markdown_table(table)

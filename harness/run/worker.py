@@ -70,10 +70,11 @@ def run_cell(task: dict) -> dict:
     start = time.perf_counter()
     backend = None
     try:
-        from harness.accuracy import accuracy
+        from harness.accuracy import accuracy, cell_statistics
         from harness.backends import BackendUnavailableError, get_backend, optional_hook
         from harness.catalogue import get_model
         from harness.metrics import fit_metrics
+        from harness.results import write_csv_atomic
 
         spec = get_model(task["model"])
         record["size"] = spec.size_label(task["size"])
@@ -108,7 +109,12 @@ def run_cell(task: dict) -> dict:
         metrics = fit_metrics(fit, reported)
         ess = metrics["ess_bulk_min"]
         record.update(metrics)
-        record.update(accuracy(spec.name, record["size"], reported))
+        record["divergent_draws"] = int(fit.diverging.size)
+        statistics = cell_statistics(reported)
+        if task.get("accuracy_path"):
+            Path(task["accuracy_path"]).parent.mkdir(parents=True, exist_ok=True)
+            write_csv_atomic(Path(task["accuracy_path"]), statistics)
+        record.update(accuracy(spec.name, record["size"], reported, statistics=statistics))
         record["diagnostics_s"] = time.perf_counter() - clock
         clock = time.perf_counter()
         if task.get("draws_path"):
