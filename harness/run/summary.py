@@ -54,17 +54,23 @@ def _accuracy(ok: pd.DataFrame, pooled: dict | None) -> tuple[str, str]:
     return worst_accuracy(values), per_repeat
 
 
+def divergence_counts(ok: pd.DataFrame) -> tuple[int, int]:
+    """(divergent transitions, kept draws) summed over ok runs (chains x draws where a record lacks the count)."""
+    def column(name: str) -> pd.Series:
+        return pd.to_numeric(ok[name], errors="coerce") if name in ok else pd.Series(float("nan"), index=ok.index)
+
+    draws = column("divergent_draws")
+    if draws.isna().any():
+        draws = column("chains") * column("draws")
+    return int(column("divergences").fillna(0).sum()), int(draws.fillna(0).sum())
+
+
 def divergence_rate(ok: pd.DataFrame) -> tuple[float, float, float, int, int]:
     """(rate, low, high, divergent, draws): divergent transitions over kept draws of the ok runs, with
     its Clopper-Pearson 95% interval (``harness.stats.rate_interval``)."""
     from harness.stats import rate_interval
 
-    div = pd.to_numeric(ok["divergences"], errors="coerce").fillna(0) if "divergences" in ok else pd.Series(dtype=float)
-    if "divergent_draws" in ok and pd.to_numeric(ok["divergent_draws"], errors="coerce").notna().all():
-        draws = pd.to_numeric(ok["divergent_draws"], errors="coerce")
-    else:
-        draws = pd.to_numeric(ok.get("chains"), errors="coerce") * pd.to_numeric(ok.get("draws"), errors="coerce")
-    events, trials = int(div.sum()), int(draws.fillna(0).sum())
+    events, trials = divergence_counts(ok)
     lo, hi = rate_interval(events, trials)
     return (events / trials if trials else math.nan), lo, hi, events, trials
 
