@@ -66,7 +66,9 @@ def command(args) -> int:
 
     models = selected_models(args)
     validate_models(models)
-    validate_backends([b for b in (args.backend, args.check_backend) if b and b.lower() != "none"])
+    named = [b for b in (args.backend, args.check_backend) if b and b.lower() != "none"]
+    if named:
+        validate_backends(named)
     if args.chains < 10:
         print(f"warning: {args.chains} chains; posteriordb's reference definition asks for at least 10",
               file=sys.stderr)
