@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness.cli import main
 from harness import accuracy as acc
+from harness.cli import main
 from harness.reference import core
 from tests.fakes import exact
 from tests.helpers import has_row

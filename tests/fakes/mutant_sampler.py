@@ -41,7 +41,7 @@ def mutate(draws: dict[str, np.ndarray], mode: str, param: str) -> dict[str, np.
         mean = x.mean(axis=(0, 1))
         out[param] = mean + (x - mean) / np.sqrt(2.0)
     elif mode == "stuck_chain":
-        for k, v in out.items():
+        for v in out.values():
             v[0] = v[0, :1]
     else:
         raise ValueError(f"unknown mutant mode {mode!r}")
