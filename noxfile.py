@@ -67,7 +67,16 @@ def cache_root() -> Path:
 
 
 def stack_python(session: nox.Session, stack: str = "newest") -> str:
-    """The stack's shared virtualenv (created on first use; reinstalled when pins, pyproject or checkout change)."""
+    """The stack's shared virtualenv (created on first use; reinstalled when pins, pyproject or checkout change).
+
+    Creation and installation hold a lock next to the virtualenv (``filelock``, which nox itself
+    depends on): a second session started meanwhile (CI running lint and tests in parallel, a bench in
+    one terminal and the tests in another) waits, then reuses the first one's work instead of finding a
+    half-made virtualenv or installing into it at the same time. A virtualenv left half-made by a
+    killed session (no marker, no pip) is made again.
+    """
+    from filelock import FileLock
+
     spec = dict(STACKS[stack])
     # e.g. PPL_HARNESS_NEWEST_PYTHON=3.13: the same stack on another interpreter, in its own venv
     spec["python"] = os.environ.get(f"PPL_HARNESS_{stack.upper()}_PYTHON", spec["python"])
@@ -77,17 +86,23 @@ def stack_python(session: nox.Session, stack: str = "newest") -> str:
     state = (ROOT / "pyproject.toml").read_text() + repr(spec) + extras + str(ROOT)
     wanted = hashlib.sha256(state.encode()).hexdigest()
     marker = venv / ".ppl-harness-installed"
-    if not python.exists():
-        session.run(find_python(spec["python"]), "-m", "venv", str(venv), external=True)
-    if not marker.exists() or marker.read_text() != wanted:
-        pip = [str(python), "-m", "pip", "install", "--quiet"]
-        session.run(*pip, "--upgrade", "pip", "setuptools<81", "wheel", external=True)
-        session.run(*pip, spec["torch"], external=True)
-        session.run(*pip, "-e", f".[{extras}]", spec["torch"], *spec["pins"], external=True)
-        marker.write_text(wanted)
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(venv) + ".lock"):
+        if not marker.exists() and (not python.exists() or not _runs(python, "-m", "pip", "--version")):
+            session.run(find_python(spec["python"]), "-m", "venv", "--clear", str(venv), external=True)
+        if not marker.exists() or marker.read_text() != wanted:
+            pip = [str(python), "-m", "pip", "install", "--quiet"]
+            session.run(*pip, "--upgrade", "pip", "setuptools<81", "wheel", external=True)
+            session.run(*pip, spec["torch"], external=True)
+            session.run(*pip, "-e", f".[{extras}]", spec["torch"], *spec["pins"], external=True)
+            marker.write_text(wanted)
     session.env["PATH"] = f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
     session.env["VIRTUAL_ENV"] = str(venv)
     return str(python)
+
+
+def _runs(python: Path, *args: str) -> bool:
+    return subprocess.run([str(python), *args], capture_output=True).returncode == 0
 
 
 def stamp() -> str:
@@ -157,10 +172,11 @@ def report(session: nox.Session) -> None:
 def regression(session: nox.Session) -> None:
     """CI regression gate: interleaved A/B of the working tree against a git ref on the quick suite.
 
-    The ref is ``$PPL_HARNESS_AB_REF`` (default ``origin/main`` when it exists, else ``HEAD~1``).
-    ``nox -s regression -- --baseline`` compares a fresh quick-suite run with the committed
-    ``results/baselines/quick`` instead. Writes compare.md and junit.xml; exit 1 on a regression.
-    Other arguments go to ``harness ab`` / ``harness compare``.
+    The ref is ``$PPL_HARNESS_AB_REF``, else ``origin/main`` when it exists, else ``HEAD~1`` (the
+    session says which it used). ``nox -s regression -- --baseline`` compares a fresh quick-suite run
+    with the committed ``results/baselines/quick`` instead. Writes compare.md and junit.xml; exit 1 on a
+    regression, 2 on bad input or a side that failed. Other arguments go to ``harness ab`` /
+    ``harness compare``.
     """
     python = stack_python(session)
     out = RUNS / f"regression-{stamp()}"
@@ -171,8 +187,23 @@ def regression(session: nox.Session) -> None:
         harness(session, python, "compare", str(BASELINE), str(out), "--out", str(out / "compare.md"),
                 "--junit", str(out / "junit.xml"), *args)
         return
-    ref = os.environ.get("PPL_HARNESS_AB_REF") or _default_ref()
-    harness(session, python, "ab", "--a", ref, "--b", "current", "--out", str(out), "--no-progress", *args)
+    ref, why = default_ref()
+    session.log(f"regression gate: side A is {ref} ({why})")
+    harness(session, python, *regression_argv(ref, out, args))
+
+
+def regression_argv(ref: str, out: Path, extra: list[str]) -> list[str]:
+    """The ``harness ab`` command line of ``nox -s regression`` (``out`` relative to the working directory)."""
+    return ["ab", "--a", ref, "--b", "current", "--out", str(out), "--no-progress", *extra]
+
+
+def default_ref() -> tuple[str, str]:
+    """(side A's git ref, why): ``$PPL_HARNESS_AB_REF``, ``origin/main``, or ``HEAD~1``."""
+    if os.environ.get("PPL_HARNESS_AB_REF"):
+        return os.environ["PPL_HARNESS_AB_REF"], "$PPL_HARNESS_AB_REF"
+    if _default_ref() == "origin/main":
+        return "origin/main", "origin/main exists"
+    return "HEAD~1", "no $PPL_HARNESS_AB_REF and no origin/main: falling back to the previous commit"
 
 
 def _default_ref() -> str:
@@ -213,17 +244,19 @@ def gpu_check(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def cmdstan(session: nox.Session) -> None:
-    """Build CmdStan offline into the harness cache (from ../shared/cmdstan) when none is installed.
-
-    With internet access, install CmdStan the usual way instead: ``python -m cmdstanpy.install_cmdstan``.
+    """Build CmdStan offline into the harness cache when none is installed (``.ci/cmdstan.sh``: needs an
+    offline CmdStan kit, ``$CMDSTAN_SHARED_DIR``). With internet access, install CmdStan the usual way
+    instead: ``python -m cmdstanpy.install_cmdstan``.
     """
     session.run("bash", str(ROOT / ".ci" / "cmdstan.sh"), external=True)
 
 
 @nox.session(python=False)
 def lint(session: nox.Session) -> None:
-    """ruff (style and errors) and mypy (the backend protocol and the typed core)."""
+    """ruff (style and errors), mypy (the typed backend registry and the core) and import-linter (the
+    import layers of pyproject.toml: no module imports from a layer above its own)."""
     python = stack_python(session)
-    session.run(python, "-m", "ruff", "check", "harness", "models", "tests", "noxfile.py", external=True)
+    session.run(python, "-m", "ruff", "check", "harness", "models", "tests", "examples", "noxfile.py", external=True)
     session.run(python, "-m", "mypy", external=True)
+    session.run(str(Path(python).parent / "lint-imports"), external=True)
 

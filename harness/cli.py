@@ -14,7 +14,7 @@ from harness.errors import HarnessInputError
 
 COMMANDS = {
     "list": ("harness.commands.list_cmd", "show every model and backend, and whether it runs here"),
-    "run": ("harness.commands.run_cmd", "benchmark models x backends and write a results directory"),
+    "run": ("harness.run.command", "benchmark models x backends and write a results directory"),
     "sbc": ("harness.sbc.command", "simulation-based calibration of models x backends"),
     "report": ("harness.report.command", "render an HTML + Markdown report of a results directory"),
     "compare": ("harness.compare.command", "compare two runs; exit 1 on a regression"),

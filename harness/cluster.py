@@ -1,18 +1,25 @@
 """Dask clusters for the harness: an embedded ``LocalCluster`` sized to the machine, or an existing cluster.
 
 Benchmark cells and SBC replicates are Dask tasks. Each benchmark task still runs its cell in its own
-worker process (``harness.runner._run_worker``), so a Dask worker only waits on a child process; what
+worker process (``harness.run.runner.run_cell_process``), so a Dask worker only waits on a child process; what
 Dask adds is placement, retries when a worker dies, and running on many machines. SBC tasks
 (``harness.sbc.run``) claim ``cores=1`` and pack one per single-threaded worker; each worker runs them
 in one long-lived fit process that keeps its compiled models (``harness.sbc.child``).
 
-Placement uses worker resources:
+Placement uses worker resources where the workers declare them:
 
 * ``cores``: a timing cell claims ``settings.cores`` of them, so a benchmark never shares its cores
   with another task. The embedded cluster has ``cpu_count // cores`` workers, each offering
   ``cores=<cores>`` and pinned (CPU affinity) to its own cores.
 * ``gpu``: a GPU cell claims ``gpu=1`` where the cluster offers GPUs; each embedded GPU worker sees one
   GPU (``CUDA_VISIBLE_DEVICES``).
+
+A plain cluster (``dask worker ADDRESS``, dask-jobqueue, dask-kubernetes, a cloud service) declares no
+custom resources. Then a task claims none and runs in one worker thread: one cell (or SBC task) per
+worker thread, each capped at its own core budget by the thread environment of its process
+(``harness.threads``). Declared resources still win: when any worker declares ``cores``, tasks claim
+them and go to those workers. ``placement`` says which rule a run used; it is recorded in the run's
+provenance (``execution.placement``).
 
 Faults: a task whose Dask worker dies is run again on another worker; a task that kills its worker
 twice fails with ``KilledWorker`` (``distributed.scheduler.allowed-failures`` = 1 on the embedded
@@ -193,10 +200,31 @@ def wait_for_capacity(client, needs: dict[str, float], scheduler: str | None, ti
         time.sleep(0.5)
 
 
+def declares(client, resource: str) -> bool:
+    """Whether any connected worker declares the custom resource ``resource``."""
+    return any(resource in (w.get("resources") or {}) for w in workers_info(client).values())
+
+
+def placement(client, needs: dict[str, float]) -> dict:
+    """How tasks are placed on this cluster, for the run's provenance."""
+    workers = workers_info(client)
+    threads = sum(int(w.get("nthreads", 1)) for w in workers.values())
+    if needs:
+        want = ",".join(f"{k}={v:g}" for k, v in needs.items())
+        return {"rule": "declared resources", "claims": want, "workers": len(workers),
+                "note": f"each task claims {want} of the workers' declared resources"}
+    return {"rule": "one task per worker thread", "workers": len(workers), "threads": threads,
+            "note": (f"the workers declare no 'cores' resource: one task per worker thread ({threads} threads on "
+                     f"{len(workers)} workers); each task's process caps its threads at its own core budget")}
+
+
 def needs_for(settings, client=None) -> dict[str, float]:
-    """Resources one benchmark cell claims: its cores; on GPU runs a GPU where the cluster offers any
-    (and the cores too where those GPU workers offer them)."""
+    """Resources one benchmark cell claims: its cores, where the workers declare ``cores`` (else nothing:
+    one task per worker thread); on GPU runs a GPU where the cluster offers any (and the cores too where
+    those GPU workers offer them)."""
     cores = float(settings.cores)
+    if client is not None and not declares(client, "cores") and not declares(client, "gpu"):
+        return {}
     if settings.device == "gpu" and client is not None:
         gpu_workers = [w.get("resources") or {} for w in workers_info(client).values()
                        if (w.get("resources") or {}).get("gpu", 0) >= 1]

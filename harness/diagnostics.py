@@ -53,6 +53,51 @@ def mcse_mean(draws: dict[str, np.ndarray]):
     return az.mcse(posterior_dataset(draws), method="mean")
 
 
+def mcse_sd(draws: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Monte Carlo standard error of the posterior sd of every scalar component: {name: shape}.
+
+    Delta method on the variance: the squared deviations' mean has MCSE sd(dev^2) / sqrt(ESS(dev^2))
+    (ArviZ's "mean" ESS of the squared deviations), and se(sd) = se(var) / (2 sd). Written here, on
+    ArviZ's ESS, because ArviZ 0.23's ``mcse(method="sd")`` fails with NumPy 2 (the oldest stack).
+    """
+    out = {}
+    for name, values in draws.items():
+        x = np.asarray(values, dtype=np.float64)
+        dev2 = (x - x.mean(axis=(0, 1))) ** 2
+        ess_dev2 = np.asarray(ess({name: dev2}, "mean")[name].values, dtype=np.float64)
+        sd = x.std(axis=(0, 1), ddof=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[name] = dev2.std(axis=(0, 1), ddof=1) / np.sqrt(ess_dev2) / (2.0 * sd)
+    return out
+
+
+def quantile_and_mcse(draws: dict[str, np.ndarray], prob: float) -> tuple[dict, dict]:
+    """({name: the ``prob`` quantile}, {name: its MCSE}) of every scalar component.
+
+    The MCSE is ArviZ's: the quantile ESS (``ess(method="quantile", prob)``), a Beta(ess p + 1,
+    ess (1 - p) + 1) interval of the cumulative probability at +/- 1 sd, mapped through the draws'
+    quantiles, half its width.
+    """
+    import arviz as az
+    from scipy import stats
+
+    quantiles, mcses = {}, {}
+    for name, values in draws.items():
+        x = np.asarray(values, dtype=np.float64)
+        flat = x.reshape(x.shape[0] * x.shape[1], -1)
+        ess_q = np.asarray(az.ess(posterior_dataset({name: x}), method="quantile", prob=prob)[name].values,
+                           dtype=np.float64).reshape(-1)
+        a = stats.beta.ppf(0.15865525393145707, ess_q * prob + 1, ess_q * (1 - prob) + 1)
+        b = stats.beta.ppf(0.8413447460685429, ess_q * prob + 1, ess_q * (1 - prob) + 1)
+        q = np.quantile(flat, prob, axis=0)
+        lo = np.array([np.quantile(flat[:, j], a[j]) if np.isfinite(a[j]) else np.nan for j in range(flat.shape[1])])
+        hi = np.array([np.quantile(flat[:, j], b[j]) if np.isfinite(b[j]) else np.nan for j in range(flat.shape[1])])
+        shape = x.shape[2:]
+        quantiles[name] = q.reshape(shape)
+        mcses[name] = ((hi - lo) / 2.0).reshape(shape)
+    return quantiles, mcses
+
+
 def inference_data(posterior: dict[str, np.ndarray], sample_stats: dict[str, np.ndarray] | None = None,
                    attrs: dict | None = None):
     """InferenceData (ArviZ 0.x) or DataTree (ArviZ 1.x) with ``posterior`` and ``sample_stats`` groups.

@@ -64,6 +64,12 @@ def load_run(path: str | Path) -> tuple[pd.DataFrame, dict]:
         if col in frame:
             frame[col] = pd.to_numeric(frame[col], errors="coerce")
     frame["error"] = frame["error"].fillna("").astype(str)
+    if "run_dir" not in frame:
+        frame["run_dir"] = str(run_root(path))
+    for col in ("divergent_draws", "sampling_per_grad", "startup_s", "import_s", "overhead_s", "diagnostics_s",
+                "write_s"):
+        if col in frame:
+            frame[col] = pd.to_numeric(frame[col], errors="coerce")
     return frame, manifest
 
 

@@ -39,7 +39,7 @@ COLUMNS = [
     "data_size", "peak_rss_mb", "peak_device_mb", "sample_wall_s", "sample_cpu_s", "draws_digest", "backend_info", "versions", "error", "cell_id",
 ]
 
-STATUSES = ("ok", "failed", "timeout", "crashed", "unavailable", "skipped")
+STATUSES = ("ok", "failed", "timeout", "crashed", "unavailable", "skipped", "not implemented")
 
 
 class ResultsError(HarnessInputError):

@@ -1,4 +1,5 @@
-"""Tidy results -> the Markdown tables the CLI prints and reports embed."""
+"""Cells and tables: the one number formatter of every table (``fmt`` and its unit-aware kin) and the
+Markdown table writer."""
 
 from __future__ import annotations
 
@@ -7,79 +8,6 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-
-# (column, header, format) of the benchmark summary
-SUMMARY_COLUMNS = [
-    ("compile_s", "compile s", "{:.2f}"),
-    ("warmup_s", "warm-up s", "{:.2f}"),
-    ("sampling_s", "sampling s", "{:.2f}"),
-    ("ess_bulk_min", "min bulk ESS", "{:.0f}"),
-    ("ess_tail_min", "min tail ESS", "{:.0f}"),
-    ("ess_per_s", "ESS/s", "{:,.0f}"),
-    ("ess_per_s_total", "ESS/s incl. compile", "{:,.1f}"),
-    ("ess_per_grad", "ESS/grad", "{:.4f}"),
-    ("rhat_max", "max R-hat", "{:.3f}"),
-    ("divergences", "divergences", "{:.0f}"),
-]
-
-
-def _status(group: pd.DataFrame) -> str:
-    counts = group["status"].value_counts()
-    if list(counts.index) == ["ok"]:
-        flags = sorted({f for v in group.get("flags", pd.Series(dtype=str)).dropna() for f in str(v).split(",") if f})
-        return "ok" + (f" ({', '.join(flags)})" if flags else "")
-    parts = [f"{s} {n}/{len(group)}" for s, n in counts.items()]
-    return "; ".join(parts)
-
-
-def _error(group: pd.DataFrame) -> str:
-    errors = group.loc[group["status"] != "ok", "error"].dropna()
-    if errors.empty:
-        return ""
-    first = str(errors.iloc[0]).strip().splitlines()[0] if str(errors.iloc[0]).strip() else ""
-    return first[:120]
-
-
-_ACCURACY_ORDER = ("FAIL", "REVIEW", "PASS", "no reference")
-
-
-def _accuracy(ok: pd.DataFrame) -> str:
-    """Accuracy against the reference posterior over repeats: the worst verdict, with a count when mixed."""
-    if "accuracy" not in ok or ok["accuracy"].isna().all():
-        return "-"
-    values = ok["accuracy"].fillna("no reference").astype(str)
-    worst = min(values, key=lambda v: _ACCURACY_ORDER.index(v) if v in _ACCURACY_ORDER else len(_ACCURACY_ORDER))
-    n = int((values == worst).sum())
-    return worst if n == len(values) else f"{worst} {n}/{len(values)}"
-
-
-def summarise(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per model x size x backend: medians over the repeats that ran, status, first error."""
-    from harness.backends import REGISTRY
-
-    keys = ["model", "size", "backend"]
-    frame = frame.copy()
-    frame["size"] = frame["size"].fillna("")
-    order = {name: i for i, name in enumerate(REGISTRY)}
-    frame["_backend_order"] = frame["backend"].map(lambda b: order.get(b, len(order)))
-    frame["_data_size"] = (pd.to_numeric(frame["data_size"], errors="coerce") if "data_size" in frame
-                           else math.nan)
-    frame = frame.sort_values(["model", "_data_size", "_backend_order"], kind="stable", na_position="first")
-    rows = []
-    for key, group in frame.groupby(keys, sort=False, dropna=False):
-        ok = group[group["status"] == "ok"]
-        row = dict(zip(keys, key))
-        row["repeats"] = len(group)
-        samplers: list[str] = list(ok["sampler"].dropna().astype(str).unique()) if "sampler" in ok else []
-        row["sampler"] = ", ".join(samplers) or "-"
-        for col, _, _ in SUMMARY_COLUMNS:
-            values = pd.to_numeric(ok[col], errors="coerce") if col in ok else pd.Series(dtype=float)
-            row[col] = float(np.median(values.dropna())) if values.notna().any() else math.nan
-        row["accuracy"] = _accuracy(ok)
-        row["status"] = _status(group)
-        row["error"] = _error(group)
-        rows.append(row)
-    return pd.DataFrame(rows)
 
 
 def fmt(value: object, spec: str = "{:,.0f}") -> str:
@@ -101,6 +29,42 @@ def fmt(value: object, spec: str = "{:,.0f}") -> str:
     return spec.format(value if isinstance(value, (int, np.integer)) else number)
 
 
+def fmt_unit(value, unit: str = "") -> str:
+    """A measured value with its unit: seconds ("0.123 s", "1,234 s"), microseconds from seconds
+    ("25.1 µs"), a rate ("12,345/s"), or a plain number ("1,234", "0.1235"); "-" when missing."""
+    if value is None or value is pd.NA:
+        return "-"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "-"
+    if not math.isfinite(number):
+        return "-"
+    if unit == "s":
+        return f"{number:.3g} s" if number < 100 else f"{number:,.0f} s"
+    if unit == "us":
+        return f"{number * 1e6:.3g} µs"
+    if unit == "1/s":
+        return f"{number:,.0f}/s" if number >= 100 else f"{number:.3g}/s"
+    if number.is_integer():
+        return f"{int(number):,}"
+    return f"{number:.4g}"
+
+
+def fmt_change(base: float, new: float) -> str:
+    """The relative change from ``base`` to ``new`` as "+12.3%"; "-" when it cannot be computed."""
+    if not (math.isfinite(base) and math.isfinite(new)) or base == 0:
+        return "-"
+    return f"{(new - base) / abs(base) * 100:+.1f}%"
+
+
+def fmt_ratio(value: float) -> str:
+    """A detectable ratio "x1.30"; "never (too few repeats)" when infinite; "-" when missing."""
+    if isinstance(value, float) and math.isnan(value):
+        return "-"
+    return "never (too few repeats)" if math.isinf(value) else f"x{value:.2f}"
+
+
 def markdown_table(rows: Iterable[Sequence[object]] | pd.DataFrame, headers: Sequence[str] | None = None) -> str:
     """A pipe table (``pandas.DataFrame.to_markdown``) of cells the caller has already formatted.
 
@@ -111,35 +75,3 @@ def markdown_table(rows: Iterable[Sequence[object]] | pd.DataFrame, headers: Seq
     frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows), columns=list(headers or []))
     frame = frame.map(lambda v: str(v).replace("|", "/"))
     return frame.to_markdown(index=False, tablefmt="pipe", disable_numparse=True)
-
-
-SUMMARY_HEADERS = ["model", "backend", "sampler"] + [h for _, h, _ in SUMMARY_COLUMNS] + ["accuracy", "status"]
-
-
-def summary_table(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """The benchmark table as display text: one row per model x backend (x size), columns
-    ``SUMMARY_HEADERS``, plus one note per row that is not ok (its first error). The Markdown
-    (``markdown_summary``) and the HTML report are both made from it."""
-    table = summarise(frame)
-    rows, notes = [], []
-    for _, row in table.iterrows():
-        model = row["model"] + (f" ({row['size']})" if row["size"] else "")
-        rows.append([model, row["backend"], row["sampler"]] + [fmt(row[c], f) for c, _, f in SUMMARY_COLUMNS]
-                    + [row["accuracy"], row["status"]])
-        if row["error"]:
-            notes.append(f"{model} / {row['backend']}: {row['error']}")
-    return pd.DataFrame(rows, columns=SUMMARY_HEADERS), notes
-
-
-def markdown_summary(frame: pd.DataFrame) -> str:
-    """The benchmark table: one row per model x backend (x size), medians over repeats.
-
-    ``accuracy``: the cells' verdict against the model's reference posterior
-    (``harness.reference.accuracy``), the worst over repeats ("FAIL 1/3" when mixed); "-" when the
-    records carry none.
-    """
-    table, notes = summary_table(frame)
-    out = markdown_table(table)
-    if notes:
-        out += "\n\nNot ok:\n" + "\n".join(f"- {n}" for n in notes)
-    return out

@@ -16,6 +16,10 @@ FAKE_BACKENDS = {
     "fake_sleepy": "tests.fakes.slow_exact",
     "fake_kill_once": "tests.fakes.kill_once",
     "fake_kill_always": "tests.fakes.kill_always",
+    "mutant_scale": "tests.fakes.mutant_scale",
+    "mutant_shift": "tests.fakes.mutant_shift",
+    "mutant_half_variance": "tests.fakes.mutant_half_variance",
+    "mutant_stuck_chain": "tests.fakes.mutant_stuck_chain",
 }
 
 # Set before harness.backends is imported anywhere, and inherited by worker processes; backends the

@@ -1,5 +1,5 @@
 """Interleaved A/B runs (``python -m harness ab``): ENV resolution, the interleaved plan, merging, and
-real A/A and injected-slowdown runs with the ``fake_slow`` test backend (tests/fakes/slow.py)."""
+real A/A and injected-slowdown runs with the ``fake_slow`` test backend (harness/ab/calibration_backend.py)."""
 
 import json
 import os
@@ -13,10 +13,10 @@ import pytest
 from harness.ab.engine import ABPlan, plan_units, run_argv
 from harness.ab.envs import EnvError, parse_assignments, parse_requirements, resolve_env
 from harness.cli import main
-from harness.compare.core import REGRESSION
+from harness.compare.rows import REGRESSION
 
 ROOT = Path(__file__).resolve().parent.parent
-SLOW = "fake_slow=tests.fakes.slow"
+SLOW = "fake_slow=harness.ab.calibration_backend"
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def fake_slow(monkeypatch):
     extra = os.environ.get("PPL_HARNESS_EXTRA_BACKENDS", "")
     monkeypatch.setenv("PPL_HARNESS_EXTRA_BACKENDS", ",".join(filter(None, [extra, SLOW])))
     monkeypatch.setenv("PPL_FAKE_WORK", "4000")
-    monkeypatch.setitem(__import__("harness.backends").backends.REGISTRY, "fake_slow", "tests.fakes.slow")
+    monkeypatch.setitem(__import__("harness.backends").backends.REGISTRY, "fake_slow", "harness.ab.calibration_backend")
     return "fake_slow"
 
 
@@ -103,7 +103,7 @@ def test_an_injected_30_percent_slowdown_is_caught(tmp_path, fake_slow):
     work = "PPL_FAKE_WORK=100000"
     rc, out = _ab(tmp_path, 6, 0.3, "--a-env", work, "--b-env", work, chains=2, draws=1000, size="K=1000")
     assert rc == 1
-    from harness.compare.core import compare_runs
+    from harness.compare.rows import compare_runs
 
     cmp = compare_runs(out / "a", out / "b")
     flagged = {r.metric for r in cmp.regressions if r.verdict == REGRESSION}

@@ -13,7 +13,10 @@ import pandas as pd
 import pytest
 
 from harness.cli import main
-from harness.compare.core import (
+from harness.compare.junit import write_junit
+from harness.compare.quick import QUICK_SUITE, run_argv
+from harness.compare.render import markdown
+from harness.compare.rows import (
     ADVISORY,
     CHANGED,
     EXPECTED,
@@ -22,10 +25,7 @@ from harness.compare.core import (
     OK,
     REGRESSION,
     compare_runs,
-    markdown,
 )
-from harness.compare.junit import write_junit
-from harness.compare.quick import QUICK_SUITE, run_argv
 from harness.compare.stats import (
     RULE_ADVISORY,
     RULE_PERMUTATION,

@@ -5,7 +5,8 @@ import json
 import pytest
 
 from harness.cluster import local_worker_count
-from harness.runner import RunPlan, run
+from harness.run.plan import RunPlan
+from harness.run.runner import run
 from harness.settings import SamplerSettings
 
 TINY = SamplerSettings(chains=2, warmup=10, draws=100)

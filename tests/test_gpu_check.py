@@ -182,8 +182,8 @@ def test_vectorized_chains_needs_an_explicit_declaration(monkeypatch):
 
 
 def test_peak_device_mb_is_in_every_record_of_a_cell_that_ran():
+    from harness.run.worker import run_cell
     from harness.settings import SamplerSettings
-    from harness.worker import run_cell
 
     settings = SamplerSettings(chains=2, warmup=10, draws=50)
     task = {"cell_id": "c", "model": "normal_mean", "backend": "fake_exact", "repeat": 0, "seed": 3, "size": {},
@@ -195,7 +195,7 @@ def test_peak_device_mb_is_in_every_record_of_a_cell_that_ran():
 
 
 def test_peak_device_mb_uses_the_backend_hook():
-    from harness.worker import _peak_device_mb
+    from harness.resources import peak_device_mb as _peak_device_mb
 
     assert _peak_device_mb(types.SimpleNamespace(peak_device_memory_mb=lambda: 12)) == 12.0
     assert _peak_device_mb(types.SimpleNamespace(peak_device_memory_mb=lambda: None)) is None

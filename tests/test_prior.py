@@ -55,7 +55,11 @@ def test_numpy_prior_matches_the_backend_prior(model, backend):
     data = spec.data()
     names = param_component_names(spec, data)
     ours = numpy_prior(spec, data, N_DRAWS, SEED)
-    theirs = backend_prior(load_module(backend), spec, data, N_DRAWS, SEED + 1)
+    try:
+        theirs = backend_prior(load_module(backend), spec, data, N_DRAWS, SEED + 1)
+    except NotImplementedError as err:  # e.g. an ordered vector or a flat prior: no forward sampler
+        pytest.skip(f"{backend} cannot forward-sample this model's prior ({err}); its density is checked by "
+                    "tests/test_equivalence.py and the numpy sampler by SBC")
     assert ours.shape == theirs.shape == (N_DRAWS, len(names))
     assert np.all(np.isfinite(theirs))
     pvalues = {n: stats.ks_2samp(ours[:, j], theirs[:, j]).pvalue for j, n in enumerate(names)}

@@ -4,12 +4,13 @@ import pandas as pd
 import pytest
 
 from harness.cli import main
-from harness.recommend.core import load_runs, markdown, recommend
+from harness.recommend.core import load_runs, recommend
+from harness.recommend.render import markdown
 from harness.results import ResultsError
 from tests.helpers import has_row
 from tests.test_compare import make_run, record
 
-BACKENDS = ("fast", "oneoff", "sbcfail", "divergent", "broken", "nosbc", "noteq")
+BACKENDS = ("fast", "oneoff", "sbcfail", "divergent", "diverger", "broken", "nosbc", "noteq")
 
 
 def equivalence(backends, failing=()):
@@ -39,13 +40,17 @@ def stored(tmp_path):
         records.append(record(backend="fast", repeat=r, compile_s=20.0, warmup_s=1.0, sampling_s=1.0, ess_bulk_min=1000.0))
         records.append(record(backend="oneoff", repeat=r, compile_s=0.1, warmup_s=0.5, sampling_s=2.0, ess_bulk_min=500.0))
         records.append(record(backend="sbcfail", repeat=r, sampling_s=0.1, ess_bulk_min=1000.0))
-        records.append(record(backend="divergent", repeat=r, divergences=2 if r == 1 else 0))
+        records.append(record(backend="divergent", repeat=r, compile_s=30.0, sampling_s=1.0,
+                              divergences=2 if r == 1 else 0))  # normal for the model
+        records.append(record(backend="diverger", repeat=r, divergences=30))  # 30 of 600 draws: 5%
         broken = record(backend="broken", repeat=r)
         if r == 2:  # as the runner writes a timeout: no size field, the size only in the cell id
             broken.update(status="timeout", error="no result after 60 s; killed", size=None)
         records.append(broken)
-        records.append(record(backend="nosbc", repeat=r))
+        records.append(record(backend="nosbc", repeat=r, compile_s=30.0, sampling_s=1.0))
         records.append(record(backend="noteq", repeat=r))
+    for rec in records:
+        rec.setdefault("accuracy", "PASS")
     run = make_run(tmp_path / "results" / "runs" / "r1", records,
                    equivalence=equivalence(BACKENDS, failing=("noteq",)))
     sbc = write_sbc(tmp_path / "results" / "sbc" / "20260101T000000Z",
@@ -60,19 +65,31 @@ def _recommend(run, sbc_dir=None, **kwargs):
     return recommend("normal_mean", "cpu", frame, eq, load_sbc(sbc_dir) if sbc_dir else None, **kwargs)
 
 
-def test_only_clean_validated_backends_are_ranked(stored):
+def names(ranked):
+    return [c.backend for _, c in ranked]
+
+
+def test_excluded_ranked_and_provisional(stored):
     run, sbc = stored
     rec = _recommend(run, sbc)
-    assert [c.backend for c in rec.by_ess_per_s()] == ["fast", "oneoff"]
-    assert [c.backend for c in rec.by_time()] == ["oneoff", "fast"]
+    assert names(rec.by_ess_per_s())[0] == "fast"
+    assert set(names(rec.by_ess_per_s())) == {"fast", "oneoff", "divergent", "nosbc"}
+    assert names(rec.by_time())[0] == "oneoff"
     ex = {b: "; ".join(r) for b, r in rec.excluded.items()}
-    assert set(ex) == {"sbcfail", "divergent", "broken", "nosbc", "noteq"}
+    assert set(ex) == {"sbcfail", "diverger", "broken", "noteq"}
     assert ex["sbcfail"] == "SBC fail (mu)"
-    assert ex["divergent"] == "divergences: 2 in 1/3 runs"
+    assert ex["diverger"].startswith("divergences: 5.00% (") and "clearly more than" in ex["diverger"]
     assert ex["broken"] == "timeout 1/3 runs: no result after 60 s; killed"
-    assert ex["nosbc"] == "no SBC result"
     assert ex["noteq"].startswith("equivalence fail: fail against reference")
+    # 2 divergences in 1,800 draws, where the others have none: normal for the model, not an exclusion
+    divergent = next(c for c in rec.ranked if c.backend == "divergent")
+    assert divergent.validated and divergent.divergence.startswith("0.11%")
+    # no SBC: ranked, provisional, with the command that completes it
+    nosbc = next(c for c in rec.ranked if c.backend == "nosbc")
+    assert nosbc.missing == ["no SBC"] and not nosbc.validated
+    assert nosbc.commands == ["python -m harness sbc --models normal_mean --backends nosbc"]
     assert rec.size == "K=1000"
+    assert [c.backend for c in rec.recommended("ess")] == ["fast"]
 
 
 def test_time_to_1000_effective_draws_includes_compile(stored):
@@ -82,17 +99,34 @@ def test_time_to_1000_effective_draws_includes_compile(stored):
     assert by_name["fast"].time_to_target_s == pytest.approx(20.0 + 1.0 + 1.0 * 1000 / 1000)
     assert by_name["oneoff"].time_to_target_s == pytest.approx(0.1 + 0.5 + 2.0 * 1000 / 500)
     assert by_name["fast"].ess_per_s == pytest.approx(1000.0)
-    assert _recommend(run, sbc, target_ess=2000).ranked[0].time_to_target_s == pytest.approx(20.0 + 1.0 + 1.0 * 2000 / 1000)
+    rec = _recommend(run, sbc, target_ess=2000)
+    fast = next(c for c in rec.ranked if c.backend == "fast")
+    assert fast.time_to_target_s == pytest.approx(20.0 + 1.0 + 1.0 * 2000 / 1000)
 
 
-def test_missing_sbc_can_be_demoted_to_a_warning(stored):
+def test_without_any_sbc_the_ranking_is_provisional(stored):
+    """A first-time user who ran only `run`: ranked on the evidence there is, nothing recommended yet,
+    the commands that complete it printed."""
     run, sbc = stored
-    rec = _recommend(run, sbc, allow_missing_sbc=True)
-    nosbc = [c for c in rec.ranked if c.backend == "nosbc"]
-    assert nosbc and "no SBC result" in nosbc[0].warnings
-    everyone = _recommend(run)  # no SBC at all: nobody qualifies
-    assert not everyone.ranked and all("no SBC result" in r for r in everyone.excluded.values())
-    assert "**No backend qualifies**" in markdown(everyone)
+    everyone = _recommend(run)
+    assert everyone.ranked and not everyone.recommended() and all(not c.validated for c in everyone.ranked)
+    text = markdown(everyone)
+    assert "**Not recommended yet**" in text and "**Provisional**" in text and "not validated: no SBC" in text
+    assert "`python -m harness sbc --models normal_mean --backends fast`" in text
+    demoted = _recommend(run, sbc, allow_missing_sbc=True)
+    nosbc = next(c for c in demoted.ranked if c.backend == "nosbc")
+    assert nosbc.validated and "no SBC result (--allow-missing-sbc)" in nosbc.warnings
+
+
+def test_every_backend_diverging_is_the_models_property():
+    from harness.recommend.exclude import divergences
+
+    excluded, note = divergences({"a": (60, 4000), "b": (70, 4000), "c": (55, 4000)})
+    assert not excluded and note.startswith("every backend diverges (1.4%-1.8% of draws)")
+    excluded, note = divergences({"a": (60, 4000), "b": (400, 4000), "c": (55, 4000)})
+    assert set(excluded) == {"b"} and "clearly more than c" in excluded["b"]
+    excluded, note = divergences({"a": (0, 4000), "b": (60, 4000)})  # 1.5%, its interval above 1%
+    assert set(excluded) == {"b"} and note is None
 
 
 def test_markdown_and_cli(stored, monkeypatch, capsys):
@@ -105,6 +139,9 @@ def test_markdown_and_cli(stored, monkeypatch, capsys):
     assert has_row(out, "1", "fast", "1,000", "1,000-1,000", "3")
     assert has_row(out, "sbcfail", "SBC fail (mu)")
     assert "results/sbc/20260101T000000Z" in out
+    ranks = [int(line.split("|")[1]) for line in out.split("### By ESS per second")[1].split("###")[0].splitlines()
+             if line.startswith("| ") and line.split("|")[1].strip().isdigit()]
+    assert ranks == sorted(ranks)  # sorted the way they are ranked
 
 
 def test_bad_input_is_a_clear_error(stored, monkeypatch, capsys):
@@ -150,16 +187,19 @@ def test_weak_or_unconfirmed_sbc_and_failed_accuracy_do_not_qualify(tmp_path):
                                             "unconfirmed": "pass (flag not confirmed)", "inaccurate": "pass",
                                             "review": "pass"})
     rec = _recommend(run, sbc)
-    assert {c.backend for c in rec.ranked} == {"good", "unconfirmed", "review"}
-    assert "not yet validated" in rec.excluded["weak"][0]
-    assert "--confirm" in rec.excluded["flagged"][0]
+    validated = {c.backend for c in rec.ranked if c.validated}
+    assert validated == {"good", "unconfirmed", "review"}
+    weak = next(c for c in rec.ranked if c.backend == "weak")
+    assert "not yet validated" in weak.missing[0]
+    flagged = next(c for c in rec.ranked if c.backend == "flagged")
+    assert "--confirm" in flagged.missing[0]
     assert rec.excluded["inaccurate"][0].startswith("accuracy FAIL against the reference posterior (1/3 runs: mu z = 9.00")
     review = next(c for c in rec.ranked if c.backend == "review")
     assert review.accuracy == "REVIEW" and review.warnings[0].startswith("accuracy REVIEW")
 
 
 def test_old_sbc_summaries_get_power_and_unconfirmed_flags(tmp_path):
-    from harness.recommend.core import sbc_status
+    from harness.recommend.exclude import sbc_status
 
     # before issue #8: verdict pass/fail only; alpha 0.05 and 3 quantities (band_prob 1 - 0.05/3)
     legacy = {"verdict": "pass", "sims": 20, "ok": 20, "alpha": 0.05, "band_prob": 1 - 0.05 / 3, "kept": 39}
@@ -171,7 +211,7 @@ def test_old_sbc_summaries_get_power_and_unconfirmed_flags(tmp_path):
 
 def test_most_replicates_win_not_the_newest_directory(tmp_path):
     from harness.loaders import load_sbc
-    from harness.recommend.core import select_sbc
+    from harness.recommend.select import select_sbc
 
     big = write_sbc(tmp_path / "sbc" / "20260101T000000Z", {"x": "pass"}, sims=200)
     smoke = write_sbc(tmp_path / "sbc" / "20270101T000000Z", {"x": "flagged (not confirmed)"}, sims=4)
@@ -185,7 +225,7 @@ def test_most_replicates_win_not_the_newest_directory(tmp_path):
 
 
 def test_intervals_ties_and_too_few_repeats(tmp_path):
-    from harness.recommend.core import interval_ranks, median_interval
+    from harness.recommend.score import interval_ranks, median_interval
 
     assert median_interval([3.0, 1.0, 2.0]) == (1.0, 3.0, 0.75)
     lo, hi, cov = median_interval(list(range(20)))
@@ -194,16 +234,17 @@ def test_intervals_ties_and_too_few_repeats(tmp_path):
 
     records = []
     for r, (a, b) in enumerate([(1.0, 1.1), (1.5, 1.2), (1.2, 1.6)]):  # overlapping sampling times
-        records.append(record(backend="a", repeat=r, sampling_s=a, compile_s=1.0))
-        records.append(record(backend="b", repeat=r, sampling_s=b, compile_s=1.0))
+        records.append(record(backend="a", repeat=r, sampling_s=a, compile_s=1.0, accuracy="PASS"))
+        records.append(record(backend="b", repeat=r, sampling_s=b, compile_s=1.0, accuracy="PASS"))
     run = make_run(tmp_path / "runs" / "r", records, equivalence=equivalence(("a", "b")))
     sbc = write_sbc(tmp_path / "sbc" / "s", {"a": "pass", "b": "pass"})
     rec = _recommend(run, sbc)
-    assert rec.ess_ranks() == {"a": 1, "b": 1}
+    assert {c.backend: r for r, c in rec.by_ess_per_s()} == {"a": 1, "b": 1}
     text = markdown(rec)
     assert "**Recommended: tied: " in text and "overlap" in text
 
-    few = make_run(tmp_path / "runs" / "few", [record(backend="a", repeat=0), record(backend="a", repeat=1)],
+    few = make_run(tmp_path / "runs" / "few", [record(backend="a", repeat=r, accuracy="PASS") for r in range(2)],
                    equivalence=equivalence(("a",)))
     rec = _recommend(few, sbc)
-    assert not rec.rankable and "**Not ranked**: fewer than 3 repeats for a" in markdown(rec)
+    assert not rec.recommended() and rec.ranked[0].missing == ["too few repeats (2 < 3)"]
+    assert "`python -m harness run --models normal_mean --backends a --repeats 3`" in markdown(rec)

@@ -7,7 +7,7 @@ import sys
 
 from tests.conftest import ROOT
 
-PLUGIN = "plugin_numpyro=tests.fakes.plugin"
+PLUGIN = "plugin_numpyro=ppl_harness_plugin_example"  # examples/plugin_backend: outside the tests' imports
 SUITES = [
     "tests/backends/test_conformance.py", "tests/test_equivalence.py", "tests/test_prior.py",
     "tests/benchmarks/test_gradient_cost.py", "tests/backends/test_gpu.py",
@@ -17,6 +17,7 @@ SUITES = [
 def with_plugin_env() -> dict:
     env = dict(os.environ)
     env["PPL_HARNESS_EXTRA_BACKENDS"] = ",".join(filter(None, [env.get("PPL_HARNESS_EXTRA_BACKENDS"), PLUGIN]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "examples" / "plugin_backend"), env.get("PYTHONPATH")]))
     return env
 
 
@@ -110,3 +111,40 @@ def test_an_unavailable_backend_names_its_own_extra():
     assert capabilities("nutpie").extra == "nutpie" and capabilities("pymc-numpyro").extra == "pymc-numpyro"
     assert capabilities("blackjax").extra == "blackjax" and capabilities("cmdstanpy").extra == "cmdstanpy"
     assert "pip install 'ppl-harness[test]'" in unavailable_reason("fake_missing")
+
+
+def test_adding_a_backend_takes_its_module_one_registry_line_and_its_extra(tmp_path):
+    """The recipe of docs/contributing.md, followed in a copy of the package: a new module, one line in
+    registry.py and an extra in pyproject.toml make a registered, default backend that satisfies the
+    typed contract; nothing else is edited."""
+    import shutil
+
+    copy = tmp_path / "checkout"
+    shutil.copytree(ROOT / "harness", copy / "harness", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "models", copy / "models", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", copy / "pyproject.toml")
+    module = (ROOT / "examples" / "plugin_backend" / "ppl_harness_plugin_example.py").read_text()
+    (copy / "harness" / "backends" / "example.py").write_text(
+        module.replace('name="plugin_numpyro"', 'name="example"').replace('extra="numpyro"', 'extra="example"'))
+    registry = copy / "harness" / "backends" / "registry.py"
+    text = registry.read_text()
+    text = text.replace("from harness.backends import blackjax,", "from harness.backends import blackjax, example,")
+    registry.write_text(text.replace("    stan_cmdstanpy,\n)", "    stan_cmdstanpy,\n    example,\n)"))
+    pyproject = copy / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace("[project.optional-dependencies]\n",
+                                                       '[project.optional-dependencies]\nexample = ["numpyro"]\n'))
+    probe = """
+import json, tomllib
+from harness.backends import REGISTRY, default_backends, load_module
+from harness.backends.base import Backend
+module = load_module("example")
+extras = tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]
+print(json.dumps({"registered": REGISTRY.get("example"), "default": "example" in default_backends(),
+                  "contract": isinstance(module, Backend), "extra": module.CAPABILITIES.extra in extras}))
+"""
+    env = {k: v for k, v in os.environ.items() if k != "PPL_HARNESS_EXTRA_BACKENDS"}
+    env["PYTHONPATH"] = str(copy)
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=copy, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    facts = json.loads(out.stdout.strip().splitlines()[-1])
+    assert facts == {"registered": "harness.backends.example", "default": True, "contract": True, "extra": True}

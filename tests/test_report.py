@@ -15,9 +15,10 @@ import pandas as pd  # noqa: E402
 from harness.backends import unavailable_reason  # noqa: E402
 from harness.cli import main  # noqa: E402
 from harness.loaders import load_run  # noqa: E402
-from harness.runner import RunPlan, run  # noqa: E402
+from harness.run.plan import RunPlan  # noqa: E402
+from harness.run.runner import run  # noqa: E402
+from harness.run.summary import markdown_summary  # noqa: E402
 from harness.settings import SamplerSettings  # noqa: E402
-from harness.tables import markdown_summary  # noqa: E402
 from tests.helpers import has_row  # noqa: E402
 from tests.test_compare import make_run, record  # noqa: E402
 

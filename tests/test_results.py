@@ -79,7 +79,8 @@ def test_a_table_from_an_unknown_schema_is_refused(tmp_path):
 def test_saved_draws_open_with_arviz(tmp_path):
     import arviz as az
 
-    from harness.runner import RunPlan, run
+    from harness.run.plan import RunPlan
+    from harness.run.runner import run
     from harness.settings import SamplerSettings
 
     plan = RunPlan(models=["normal_mean"], backends=["fake_exact"], equivalence=False, save_draws=True,

@@ -19,7 +19,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from harness.cli import main as cli_main
-from harness.runner import RunPlan, run
+from harness.run.plan import RunPlan
+from harness.run.runner import run
 from harness.settings import SamplerSettings
 
 PLAN = ["--models", "normal_mean", "--backends", "fake_sleepy,fake_exact", "--chains", "2", "--warmup", "10",

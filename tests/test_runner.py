@@ -6,8 +6,10 @@ import pandas as pd
 import pytest
 
 from harness.results import load_results
-from harness.runner import RunPlan, cell_seed, parse_size, plan_cells, run
+from harness.run.plan import RunPlan, cell_seed, plan_cells
+from harness.run.runner import run
 from harness.settings import SamplerSettings, SettingsError
+from harness.spec import parse_size
 
 TINY = SamplerSettings(chains=2, warmup=10, draws=200)
 
@@ -121,7 +123,7 @@ def test_records_survive_a_killed_run(tmp_path):
 
 
 def test_the_plan_round_trips_through_the_manifest():
-    from harness.runner import plan_differences, plan_from_settings, plan_settings
+    from harness.run.plan import plan_differences, plan_from_settings, plan_settings
 
     plan = RunPlan(models=["logistic_regression"], backends=["fake_exact"], settings=TINY, repeats=2, root_seed=5,
                    sizes=[{"N": 100}], timeout_s=60, save_draws=True)

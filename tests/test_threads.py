@@ -4,7 +4,8 @@ import pytest
 
 from harness.backends import availability, default_backends
 from harness.results import load_results
-from harness.runner import RunPlan, run
+from harness.run.plan import RunPlan
+from harness.run.runner import run
 from harness.settings import SamplerSettings
 from harness.threads import GENERIC_THREAD_VARS, worker_env
 

@@ -3,7 +3,7 @@
 ``python -m harness.ab.calibrate --out DIR [--runs 2] [--repeats 6] [--slowdown 0.3]``
 
 Runs real interleaved A/B runs (``harness.ab.engine``) of the ``fake_slow`` test backend
-(``tests/fakes/slow.py``: exact sampling of ``normal_mean`` with real CPU work per gradient and
+(``harness/ab/calibration_backend.py``: exact sampling of ``normal_mean`` with real CPU work per gradient and
 ``PPL_FAKE_SLOWDOWN`` more time per gradient):
 
 * ``--runs`` A/A runs: both sides ``PPL_FAKE_SLOWDOWN=0``; every flagged timing row is a false alarm;
@@ -32,13 +32,13 @@ import numpy as np
 
 from harness.ab.engine import ABPlan, run_ab
 from harness.ab.envs import resolve_env
-from harness.compare.core import REGRESSION, TIMING_METRICS, _with_derived, compare_runs
+from harness.compare.rows import REGRESSION, TIMING_METRICS, compare_runs, with_derived
 from harness.compare.stats import DEFAULT_ALPHA, DEFAULT_FACTOR, timing_test
 from harness.loaders import load_run
 from harness.tables import markdown_table
 
 SAMPLING = ("sampling_s", "sampling_per_grad", "sample_cpu_s")
-FAKE = "fake_slow=tests.fakes.slow"
+FAKE = "fake_slow=harness.ab.calibration_backend"
 
 
 def _register_fake() -> None:
@@ -47,7 +47,7 @@ def _register_fake() -> None:
         os.environ["PPL_HARNESS_EXTRA_BACKENDS"] = ",".join([*entries, FAKE])
     import harness.backends as backends
 
-    backends.REGISTRY.setdefault("fake_slow", "tests.fakes.slow")
+    backends.REGISTRY.setdefault("fake_slow", "harness.ab.calibration_backend")
 
 
 def one_run(out: Path, plan: ABPlan, slowdown: float, mode: str = "work") -> dict:
@@ -75,7 +75,7 @@ def resampled(run_dirs: list[str], repeats: int, resamples: int, seed: int = 0) 
     for d in run_dirs:
         for side in ("a", "b"):
             frame, _ = load_run(Path(d) / side)
-            frame = _with_derived(frame[frame["status"] == "ok"])
+            frame = with_derived(frame[frame["status"] == "ok"])
             for size, g in frame.groupby("size"):
                 for metric, _, _ in TIMING_METRICS:
                     if metric in g:

@@ -15,11 +15,12 @@ from pathlib import Path
 
 from harness.ab.engine import ABPlan, run_ab
 from harness.ab.envs import parse_assignments, resolve_env
-from harness.compare.core import DEFAULT_MIN_SECONDS, compare_runs, markdown
 from harness.compare.junit import write_junit
 from harness.compare.quick import QUICK_SUITE
+from harness.compare.render import markdown
+from harness.compare.rows import DEFAULT_MIN_SECONDS, compare_runs
 from harness.compare.stats import DEFAULT_ALPHA, DEFAULT_FACTOR
-from harness.paths import utc_stamp
+from harness.paths import runs_root, stamped
 from harness.settings import SettingsError
 
 
@@ -67,7 +68,7 @@ def command(args) -> int:
         raise SettingsError(f"--alpha must lie in (0, 1), got {args.alpha}")
     if args.repeats < 1:
         raise SettingsError(f"--repeats must be a positive integer, got {args.repeats}")
-    out = args.out or Path("results") / "runs" / ("ab-" + utc_stamp())
+    out = args.out or stamped(runs_root(), "ab-")
     plan = ABPlan(
         models=[m.strip() for m in args.models.split(",") if m.strip()],
         backends=[b.strip() for b in args.backends.split(",") if b.strip()],
@@ -75,9 +76,11 @@ def command(args) -> int:
         sizes=args.size if args.size is not None else list(QUICK_SUITE.get("sizes", [])),  # type: ignore[call-overload]
         repeats=args.repeats, seed=args.seed, cores=args.cores, timeout_s=args.timeout, prime=not args.no_prime,
     )
-    from harness.runner import validate_names
+    from harness.backends import validate_backends
+    from harness.catalogue import validate_models
 
-    validate_names(plan.models, plan.backends)
+    validate_models(plan.models)
+    validate_backends(plan.backends)
     env_a = resolve_env(args.a, base_python=args.base_python, extra_env=parse_assignments(args.a_env))
     env_b = resolve_env(args.b, base_python=args.base_python, extra_env=parse_assignments(args.b_env))
     for label, env in (("A", env_a), ("B", env_b)):

@@ -80,7 +80,7 @@ def plan_units(plan: ABPlan) -> list[Unit]:
 def _sizes_for(model: str, sizes: list[str]) -> list[str]:
     """The --size values whose keys fit ``model`` (the runner refuses a size that fits no model)."""
     from harness.catalogue import get_model
-    from harness.runner import parse_size
+    from harness.spec import parse_size
 
     keys = set(get_model(model).size_defaults)
     return [s for s in sizes if set(parse_size(s)) <= keys]
@@ -97,7 +97,9 @@ def run_argv(plan: ABPlan, unit: Unit, out: Path) -> list[str]:
 
 
 def run_side(env: Env, plan: ABPlan, unit: Unit, out: Path) -> Path:
-    """One side's run of one unit, in its own process with the side's interpreter and checkout."""
+    """One side's run of one unit, in its own process with the side's interpreter and checkout (its working
+    directory), so ``out`` is made absolute first."""
+    out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.exists():
         shutil.rmtree(out)  # a sub-run directory is the engine's own scratch (an interrupted earlier attempt)
@@ -149,7 +151,12 @@ def write_side_manifest(side_dir: Path, side: str, env: Env, plan: ABPlan, sub_r
 
 def run_ab(env_a: Env, env_b: Env, plan: ABPlan, out: Path, progress: bool = True,
            command: list[str] | None = None) -> tuple[Path, Path]:
-    """Run every unit on both sides, interleaved; returns the two merged results directories."""
+    """Run every unit on both sides, interleaved; returns the two merged results directories.
+
+    ``out`` is resolved here: each side runs with its own checkout as working directory, so a relative
+    path would land in that checkout (a git ref's worktree in the harness cache), not where the caller
+    looks for it."""
+    out = Path(out).resolve()
     if plan.repeats < 1:
         raise ABError(f"repeats must be a positive integer, got {plan.repeats}")
     envs = {"a": env_a, "b": env_b}

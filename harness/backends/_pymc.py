@@ -148,11 +148,22 @@ def gradient_fn(spec: ModelSpec, data: Data, point: dict):
 
 
 def prior_draws(spec: ModelSpec, data: Data, n: int, seed: int) -> dict[str, np.ndarray]:
-    """``n`` draws of the free parameters from PyMC's own prior (forward sampling): {name: (n, *shape)}."""
+    """``n`` draws of the free parameters from PyMC's own prior (forward sampling): {name: (n, *shape)}.
+
+    Raises NotImplementedError where forward sampling is not the model's prior: a free variable whose
+    transform restricts its distribution's support (an ``ordered`` Normal: PyMC draws it unordered)."""
     import pymc as pm
+    from pymc.distributions.transforms import _default_transform
 
     names = [p.name for p in spec.params]
-    with build(spec, data):
+    model = build(spec, data)
+    for rv in model.free_RVs:
+        transform = model.rvs_to_transforms.get(rv)
+        default = _default_transform(rv.owner.op, rv)
+        if transform is not None and type(transform) is not type(default):
+            raise NotImplementedError(f"PyMC's forward sampling is not this model's prior: {rv.name} has the "
+                                      f"{type(transform).__name__} transform, which forward sampling ignores")
+    with model:
         idata = pm.sample_prior_predictive(draws=n, var_names=names, random_seed=seed)
     return {k: idata.prior[k].values[0].astype(np.float64) for k in names}
 

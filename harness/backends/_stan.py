@@ -128,6 +128,6 @@ def stan_order(spec: ModelSpec, data: Data, native: list[tuple[str, int]]) -> np
 def spec_unconstrain(spec: ModelSpec, data: Data, point: dict) -> np.ndarray:
     """The declared supports' canonical (Stan) unconstraining maps, harness layout: used where a driver
     cannot ask the program (CmdStan)."""
-    from harness.equivalence.points import unconstrain
+    from harness.unconstrained import unconstrain
 
     return unconstrain(spec, data, point)

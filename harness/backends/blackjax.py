@@ -113,10 +113,11 @@ def _programs(fns, settings, param_names: tuple[str, ...]):
     return warmup, sampling
 
 
-def _build(warmup, sampling, arrays, keys) -> dict:
-    """AOT-compile both programs for these argument shapes (``keys``: (..., chain, 2))."""
+def build_programs(functions, arrays, keys, settings=None) -> dict:
+    """AOT-compile ``functions = (warmup, sampling)`` for these argument shapes (``keys``: (..., chain, 2))."""
     import jax
 
+    warmup, sampling = functions
     adapted = jax.eval_shape(warmup, arrays, keys)
     return {
         "warmup": jax.jit(warmup).lower(arrays, keys).compile(),
@@ -124,7 +125,7 @@ def _build(warmup, sampling, arrays, keys) -> dict:
     }
 
 
-def _run(programs: dict, arrays, keys):
+def run_programs(programs: dict, arrays, keys, settings=None, draw_axis: int = 1):
     """Warm-up then sampling; returns (draws, diverging, n_steps, warm-up grads, warm-up s, sampling s).
 
     Outputs keep any vectorised axes in front: (..., chain, draw, *shape); warm-up grads (..., chain).
@@ -156,7 +157,7 @@ def _builder(handle: dict, batch: int, settings: SamplerSettings):
     warmup, sampling = handle["functions"]
     if batch:
         warmup, sampling = jax.vmap(warmup), jax.vmap(sampling)
-    return lambda arrays, keys: _build(warmup, sampling, arrays, keys)
+    return lambda arrays, keys: build_programs((warmup, sampling), arrays, keys)
 
 
 def _info(handle: dict, settings: SamplerSettings) -> dict:
@@ -189,7 +190,7 @@ def _check_static(compiled: Compiled, static: dict) -> None:
         raise ValueError("data sizes differ from the compiled ones; compile again for new sizes")
 
 
-def _to_fit(draws, diverging, n_steps, n_warm, warmup_s, sampling_s) -> Fit:
+def to_fit(draws, diverging, n_steps, n_warm, warmup_s, sampling_s) -> Fit:
     """Numpy Fit from one data set's outputs: draws (chain, draw, *shape), flags (chain, draw)."""
     return Fit(
         draws={k: np.asarray(v, dtype=np.float64) for k, v in draws.items()},
@@ -208,7 +209,7 @@ def sample(compiled: Compiled, data: Data, settings: SamplerSettings, seed: int)
     _check_static(compiled, static)
     compile_s = _jax.ensure_programs_like(compiled.handle, data, settings, 0, _builder)
     keys = _jax.chain_keys(seed, settings.chains, settings.device)
-    fit = _to_fit(*_run(compiled.handle["programs"], arrays, keys))
+    fit = to_fit(*run_programs(compiled.handle["programs"], arrays, keys))
     fit.extra_compile_s = compile_s
     return fit
 
@@ -225,9 +226,9 @@ def sample_batch(compiled: Compiled, datasets: list[Data], settings: SamplerSett
         _check_static(compiled, static)
     batch = len(datasets)
     compile_s = _jax.ensure_programs(compiled.handle, batch, arrays, keys, _builder(compiled.handle, batch, settings))
-    draws, diverging, n_steps, n_warm, warmup_s, sampling_s = _run(compiled.handle["batched"][batch], arrays, keys)
+    draws, diverging, n_steps, n_warm, warmup_s, sampling_s = run_programs(compiled.handle["batched"][batch], arrays, keys)
     fits = [
-        _to_fit({k: v[i] for k, v in draws.items()}, diverging[i], n_steps[i], n_warm[i], warmup_s / batch, sampling_s / batch)
+        to_fit({k: v[i] for k, v in draws.items()}, diverging[i], n_steps[i], n_warm[i], warmup_s / batch, sampling_s / batch)
         for i in range(batch)
     ]
     fits[0].extra_compile_s = compile_s

@@ -91,10 +91,12 @@ def _phase_calls(n: int, chunk: int) -> list[int]:
     return [chunk] * (n // chunk) if chunk else [n]
 
 
-def _build(init, advance, arrays, keys, settings) -> dict:
-    """AOT-compile ``init`` and the loop lengths the two phases need."""
+def build_programs(functions, arrays, keys, settings) -> dict:
+    """AOT-compile ``functions = (init, advance)`` (vectorised over chains, as ``_programs`` makes them) for
+    these argument shapes: ``init`` and the loop lengths the two phases need."""
     import jax
 
+    init, advance = functions
     chunk = chunk_length(settings.warmup, settings.draws)
     lengths = {chunk} if chunk else {settings.warmup, settings.draws}
     state_shape = jax.eval_shape(init, arrays, keys)
@@ -107,7 +109,7 @@ def _build(init, advance, arrays, keys, settings) -> dict:
     }
 
 
-def _run(programs: dict, arrays, keys, settings, draw_axis: int):
+def run_programs(programs: dict, arrays, keys, settings, draw_axis: int = 1):
     """Warm-up then sampling; returns (draws, diverging, num_steps, warm-up grads, warm-up s, sampling s, energy).
 
     Outputs keep any vectorised axes in front: (..., chain, draw, *shape); ``draw_axis`` says where the
@@ -149,7 +151,7 @@ def _builder(handle: dict, batch: int, settings: SamplerSettings):
     init, advance = handle["functions"]
     if batch:
         init, advance = jax.vmap(init), jax.vmap(advance, in_axes=(0, 0, None))
-    return lambda arrays, keys: _build(init, advance, arrays, keys, settings)
+    return lambda arrays, keys: build_programs((init, advance), arrays, keys, settings)
 
 
 def _info(handle: dict, settings: SamplerSettings) -> dict:
@@ -183,7 +185,7 @@ def _check_static(compiled: Compiled, static: dict) -> None:
         raise ValueError("data sizes differ from the compiled ones; compile again for new sizes")
 
 
-def _to_fit(draws, diverging, num_steps, n_warm, warmup_s, sampling_s, energy=None) -> Fit:
+def to_fit(draws, diverging, num_steps, n_warm, warmup_s, sampling_s, energy=None) -> Fit:
     return Fit(
         draws={k: np.asarray(v, dtype=np.float64) for k, v in draws.items()},
         diverging=np.asarray(diverging, dtype=bool),
@@ -202,7 +204,7 @@ def sample(compiled: Compiled, data: Data, settings: SamplerSettings, seed: int)
     _check_static(compiled, static)
     compile_s = _jax.ensure_programs_like(compiled.handle, data, settings, 0, _builder)
     keys = _jax.chain_keys(seed, settings.chains, settings.device)
-    fit = _to_fit(*_run(compiled.handle["programs"], arrays, keys, settings, draw_axis=1))
+    fit = to_fit(*run_programs(compiled.handle["programs"], arrays, keys, settings, draw_axis=1))
     fit.extra_compile_s = compile_s
     return fit
 
@@ -219,11 +221,11 @@ def sample_batch(compiled: Compiled, datasets: list[Data], settings: SamplerSett
         _check_static(compiled, static)
     batch = len(datasets)
     compile_s = _jax.ensure_programs(compiled.handle, batch, arrays, keys, _builder(compiled.handle, batch, settings))
-    draws, diverging, num_steps, n_warm, warmup_s, sampling_s, energy = _run(
+    draws, diverging, num_steps, n_warm, warmup_s, sampling_s, energy = run_programs(
         compiled.handle["batched"][batch], arrays, keys, settings, draw_axis=2
     )
     fits = [
-        _to_fit(
+        to_fit(
             {k: v[i] for k, v in draws.items()}, diverging[i], num_steps[i], n_warm[i],
             warmup_s / batch, sampling_s / batch, energy[i],
         )

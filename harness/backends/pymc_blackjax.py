@@ -19,11 +19,9 @@ that time is the run's ``extra_compile_s``.
 
 from __future__ import annotations
 
-import time
-
-from harness.backends import _jax, _pymc
+from harness.backends import _jax, _pymc, _pymc_jax
 from harness.backends import blackjax as _blackjax
-from harness.backends.base import Capabilities, Compiled, Fit, chain_seeds
+from harness.backends.base import Capabilities, Compiled, Fit
 from harness.settings import SamplerSettings
 from harness.spec import Data, ModelSpec
 
@@ -93,48 +91,15 @@ def _programs(jm: _pymc.JaxModel, settings):
             jax.vmap(sampling_chain, in_axes=(0, 0, 0, args_axes, 0)))
 
 
-def _args(jm: _pymc.JaxModel, data: Data, seed: int, chains: int):
-    """(positions, data) for the programs: PyMC's jittered initial points and the containers' values."""
-    import jax
-
-    return jax.device_put((jm.initial_positions(chain_seeds(seed, chains)), jm.data_of(data)))
-
-
-def _prepare(spec: ModelSpec, data: Data, settings) -> dict:
-    """Build, jaxify and AOT-compile both programs for data of this shape: {"jm", "programs", "data"}."""
-    jm = _pymc.JaxModel(_pymc.build(spec, data), tuple(p.name for p in spec.params))
-    warmup, sampling = _programs(jm, settings)
-    keys = _jax.chain_keys(0, settings.chains)
-    programs = _blackjax._build(warmup, sampling, _args(jm, data, 0, settings.chains), keys)
-    return {"jm": jm, "programs": programs, "data": data}
-
-
 def compile(spec: ModelSpec, data: Data, settings: SamplerSettings) -> Compiled:
     """Build the PyMC model, jaxify it and AOT-compile BlackJAX's warm-up and sampling programs."""
-    _jax.configure()
-    start = time.perf_counter()
-    entries_before = _jax.cache_entries()
-    handle = {"spec": spec, "data": data, **_prepare(spec, data, settings)}
-    info = {
-        "sampler": SAMPLER,
-        "chain_method": CHAIN_METHOD,
-        "dtype": "float64",
-        "jit": True,
-        "adaptation": "window_adaptation",
-        "platform": _jax.jax_device().platform,
-    }
-    compile_s = time.perf_counter() - start
-    return Compiled(handle, compile_s, cache_hit=_jax.cache_entries() == entries_before, info=info)
+    return _pymc_jax.compile(_blackjax, _programs, spec, data, settings,
+                             {"sampler": SAMPLER, "chain_method": CHAIN_METHOD, "adaptation": "window_adaptation"})
 
 
 def sample(compiled: Compiled, data: Data, settings: SamplerSettings, seed: int) -> Fit:
     """One vectorised multi-chain run: the warm-up program, then the sampling program, each synchronised."""
-    extra_compile_s = _pymc.rebuild_for(compiled, data, lambda: _prepare(compiled.handle["spec"], data, settings))
-    handle = compiled.handle
-    keys = _jax.chain_keys(seed, settings.chains)
-    fit = _blackjax._to_fit(*_blackjax._run(handle["programs"], _args(handle["jm"], data, seed, settings.chains), keys))
-    fit.extra_compile_s = extra_compile_s
-    fit.info = {"sampler": SAMPLER, "recompiled_for_data": extra_compile_s > 0}
-    return fit
+    return _pymc_jax.sample(_blackjax, _programs, compiled, data, settings, seed, SAMPLER)
+
 
 potential = _pymc.potential  # equivalence hook: the PyMC family potential (harness.equivalence)

@@ -20,11 +20,9 @@ that time is the run's ``extra_compile_s``.
 
 from __future__ import annotations
 
-import time
-
-from harness.backends import _jax, _pymc
+from harness.backends import _jax, _pymc, _pymc_jax
 from harness.backends import numpyro as _numpyro
-from harness.backends.base import Capabilities, Compiled, Fit, chain_seeds
+from harness.backends.base import Capabilities, Compiled, Fit
 from harness.settings import SamplerSettings
 from harness.spec import Data, ModelSpec
 
@@ -84,49 +82,17 @@ def _programs(jm: _pymc.JaxModel, settings):
     return jax.vmap(init_chain, in_axes=chains_axes), jax.vmap(advance_chain, in_axes=(0, (0, None), None))
 
 
-def _args(jm: _pymc.JaxModel, data: Data, seed: int, chains: int):
-    """(positions, data) for the programs: PyMC's jittered initial points and the containers' values."""
-    import jax
-
-    return jax.device_put((jm.initial_positions(chain_seeds(seed, chains)), jm.data_of(data)))
-
-
-def _prepare(spec: ModelSpec, data: Data, settings) -> dict:
-    """Build, jaxify and AOT-compile for data of this shape: {"jm", "programs", "data"}."""
-    jm = _pymc.JaxModel(_pymc.build(spec, data), tuple(p.name for p in spec.params))
-    init, advance = _programs(jm, settings)
-    keys = _jax.chain_keys(0, settings.chains)
-    programs = _numpyro._build(init, advance, _args(jm, data, 0, settings.chains), keys, settings)
-    return {"jm": jm, "programs": programs, "data": data}
-
-
 def compile(spec: ModelSpec, data: Data, settings: SamplerSettings) -> Compiled:
     """Build the PyMC model, jaxify it and AOT-compile NumPyro's init and NUTS loop."""
-    _jax.configure()
-    start = time.perf_counter()
-    entries_before = _jax.cache_entries()
-    handle = {"spec": spec, "data": data, **_prepare(spec, data, settings)}
-    info = {
-        "sampler": SAMPLER,
-        "chain_method": CHAIN_METHOD,
-        "dtype": "float64",
-        "jit": True,
-        "loop_chunk": handle["programs"]["chunk"],
-        "platform": _jax.jax_device().platform,
-    }
-    compile_s = time.perf_counter() - start
-    return Compiled(handle, compile_s, cache_hit=_jax.cache_entries() == entries_before, info=info)
+    compiled = _pymc_jax.compile(_numpyro, _programs, spec, data, settings,
+                                 {"sampler": SAMPLER, "chain_method": CHAIN_METHOD})
+    compiled.info["loop_chunk"] = compiled.handle["programs"]["chunk"]
+    return compiled
 
 
 def sample(compiled: Compiled, data: Data, settings: SamplerSettings, seed: int) -> Fit:
     """One vectorised multi-chain run; each phase ends in block_until_ready before the clock is read."""
-    extra_compile_s = _pymc.rebuild_for(compiled, data, lambda: _prepare(compiled.handle["spec"], data, settings))
-    handle = compiled.handle
-    keys = _jax.chain_keys(seed, settings.chains)
-    args = _args(handle["jm"], data, seed, settings.chains)
-    fit = _numpyro._to_fit(*_numpyro._run(handle["programs"], args, keys, settings, draw_axis=1))
-    fit.extra_compile_s = extra_compile_s
-    fit.info = {"sampler": SAMPLER, "recompiled_for_data": extra_compile_s > 0}
-    return fit
+    return _pymc_jax.sample(_numpyro, _programs, compiled, data, settings, seed, SAMPLER)
+
 
 potential = _pymc.potential  # equivalence hook: the PyMC family potential (harness.equivalence)

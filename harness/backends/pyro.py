@@ -234,7 +234,7 @@ def log_density(spec: ModelSpec, data: Data, points: list[dict]) -> np.ndarray:
     for point in points:
         params = {k: torch.as_tensor(np.asarray(v, dtype=np.float64)) for k, v in point.items()}
         trace = pyro.poutine.trace(pyro.poutine.condition(model, data=params)).get_trace(tdata)
-        outside = any(not bool(torch.all(site["fn"].support.check(site["value"])))
+        outside = any(not bool(torch.all(site["fn"].support.check(site["value"])))  # type: ignore[attr-defined]
                       for name, site in trace.nodes.items()
                       if site["type"] == "sample" and name in params)
         out.append(-np.inf if outside else float(trace.log_prob_sum()))

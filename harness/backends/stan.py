@@ -311,9 +311,14 @@ def _model_for(spec: ModelSpec, data: Data):
 def log_density(spec: ModelSpec, data: Data, points: list[dict]) -> np.ndarray:
     """Joint log density (constrained, no Jacobian; Stan drops constants, which cancel in differences)."""
     model = _model_for(spec, data)
-    return np.array(
-        [model.log_prob(model.unconstrain_pars(to_stan_point(p)), adjust_transform=False) for p in points]
-    )
+    out = []
+    for p in points:
+        u = model.unconstrain_pars(to_stan_point(p))
+        try:
+            out.append(model.log_prob(u, adjust_transform=False))
+        except json.JSONDecodeError:  # httpstan sends -inf as a bare "-inf", which JSON cannot carry
+            out.append(-np.inf)
+    return np.array(out, dtype=np.float64)
 
 
 def gradient_fn(spec: ModelSpec, data: Data, point: dict):

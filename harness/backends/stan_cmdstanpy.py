@@ -113,8 +113,8 @@ def unavailable_reason() -> str | None:
     bad_env = f" ($CMDSTAN={env} is not a built CmdStan directory)" if env else ""
     return (
         f"no CmdStan install found in $CMDSTAN, ~/.cmdstan or {harness_cache() / 'cmdstan'}{bad_env}; "
-        "with internet: python -m cmdstanpy.install_cmdstan; offline: .ci/cmdstan.sh "
-        "(builds CmdStan 2.35 from httpstan 4.13 with ../shared/cmdstan)"
+        "install one with `python -m cmdstanpy.install_cmdstan` (needs internet), or build one offline with "
+        "`nox -s cmdstan` where an offline CmdStan kit is available"
     )
 
 

@@ -4,7 +4,7 @@ Baseline mode: compares against stored results (e.g. the committed ``results/bas
 For code or version changes prefer ``python -m harness ab`` (both sides run on this machine, now).
 
 Exit status: 0 no regression, 1 a regression (or, with --strict, an environment difference),
-2 unreadable input. See ``harness.compare.core`` for what each metric is compared with.
+2 unreadable input. See ``harness.compare.rows`` for what each metric is compared with.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from harness.compare.core import DEFAULT_MIN_SECONDS, compare_runs, markdown
 from harness.compare.junit import write_junit
+from harness.compare.render import markdown
+from harness.compare.rows import DEFAULT_MIN_SECONDS, compare_runs
 from harness.compare.stats import DEFAULT_ALPHA, DEFAULT_FACTOR
 from harness.loaders import load_sbc, sbc_in_run
 from harness.settings import SettingsError

@@ -12,7 +12,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from harness.compare.core import MISSING, NEW, NOT_COMPARED, REGRESSION, Comparison, Row
+from harness.compare.rows import MISSING, NEW, NOT_COMPARED, REGRESSION, Comparison, Row
 
 SKIPPED = (NOT_COMPARED, MISSING, NEW)
 

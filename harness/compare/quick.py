@@ -64,10 +64,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.out.exists() and any(args.out.iterdir()):
         print(f"error: {args.out} exists and is not empty", file=sys.stderr)
         return 2
-    from harness.cli import main as cli_main
+    from harness.run import command as run_command
     from harness.threads import worker_env
 
-    rc = cli_main(run_argv(args.out) + (["--no-progress"] if args.no_progress else []))
+    run_parser = argparse.ArgumentParser(prog="python -m harness run")
+    run_command.configure(run_parser)
+    argv = run_argv(args.out)[1:] + (["--no-progress"] if args.no_progress else [])
+    rc = run_command.command(run_parser.parse_args(argv))
     if rc != 0:
         return rc
     if not (args.out / "equivalence.csv").exists():

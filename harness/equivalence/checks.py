@@ -136,7 +136,8 @@ def anchor_backend(usable: list[str]) -> str | None:
     from harness.backends import load_module
 
     stan = [b for b in usable if load_module(b).CAPABILITIES.family == "stan"]
-    return (stan or usable or [None])[0]
+    candidates = stan or usable
+    return candidates[0] if candidates else None
 
 
 def _log_densities(spec, data, names: list[str], points: list[dict]) -> dict[str, np.ndarray | str]:
@@ -211,9 +212,16 @@ def support_rows(spec, data, usable: list[str], base: dict, size: str, reference
         diff, tol, ok = 0.0, np.nan, True
         text = []
         if values is not None and isinstance(ref_inside, np.ndarray):
-            diff, tol, ok = compare_differences(ref_inside, values, rtol=rtol)
-            if not ok:
-                text.append("points just inside the support disagree with the reference")
+            # a density may be -inf inside the declared support (a uniform prior narrower than its bounds):
+            # there the backend must agree that it is -inf; the finite probes are compared as usual
+            both = np.isfinite(ref_inside) & np.isfinite(values)
+            if (np.isfinite(ref_inside) != np.isfinite(values)).any():
+                ok, diff, tol = False, np.inf, np.nan
+                text.append("finite where the reference is -inf (or the reverse) just inside the support")
+            elif both[0] and both.sum() > 1:
+                diff, tol, ok = compare_differences(ref_inside[both], values[both], rtol=rtol)
+                if not ok:
+                    text.append("points just inside the support disagree with the reference")
         if finite:
             text.insert(0, "finite log density outside the declared support: " + "; ".join(finite))
         rows.append(_row("support", REFERENCE, name, np.inf if finite else diff, tol, ok and not finite,
@@ -278,14 +286,14 @@ def potential_rows(spec, data, usable: list[str], x0: dict, x1: dict, size: str,
         if isinstance(res, str):
             rows += [_error_row(c, REFERENCE, name, res, size) for c in ("transform", "potential", "fd_gradient")]
             continue
-        for b in blocks:  # transform: elementwise supports have one map, which every library must use
-            if not b.support.elementwise or not res.own_transform:
+        for blk in blocks:  # transform: elementwise supports have one map, which every library must use
+            if not blk.support.elementwise or not res.own_transform:
                 continue
-            got, want = res.us[:2, b.start:b.stop], canonical_u[:, b.start:b.stop]
+            got, want = res.us[:2, blk.start:blk.stop], canonical_u[:, blk.start:blk.stop]
             diff, tol, ok = _worst(np.abs(got - want), U_RTOL * (1 + np.abs(want)))
             rows.append(_row("transform", REFERENCE, name, diff, tol, ok,
-                             "" if ok else f"{b.name}: unconstrained value differs from the declared support's map "
-                                           f"({b.support.describe()})", size))
+                             "" if ok else f"{blk.name}: unconstrained value differs from the declared support's "
+                                           f"map ({blk.support.describe()})", size))
         if ref_w is not None:
             diff, tol, ok = compare_differences(ref_w, res.w, rtol=rtol, extra=res.w_err + ref_err)
             note = "; ".join(res.notes)

@@ -1,19 +1,13 @@
-"""Where the equivalence checks evaluate: the layout of a model's unconstrained vector, its canonical
-(Stan) map to constrained points, the start points, the coordinate steps and the support probes.
-
-Layout ("harness layout"): the free parameters in ``spec.params`` order, each an unconstrained block
-of ``support.unconstrained_size(shape)`` numbers; elementwise blocks in C order. Every backend's
-potential hook reports its unconstrained vector in this layout (``harness.equivalence.potentials``).
-"""
+"""Where the equivalence checks evaluate: start points, the coordinate steps and the support probes, on
+the canonical unconstrained layout of ``harness.unconstrained``."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
 from harness import supports
 from harness.spec import Data, ModelSpec
+from harness.unconstrained import Block, block_logdets, constrain, dimension, layout, unconstrain  # noqa: F401
 
 STEP = 1.0  # coordinate step of the potential points (unconstrained scale)
 MAX_STEPS = 24  # coordinate steps per point set; every parameter gets at least one
@@ -21,72 +15,6 @@ INIT_RADIUS = 2.0  # random points: u ~ Uniform(-2, 2) on the canonical scale (S
 OUTSIDE = 1e-6  # support: outside an interval bound by this fraction of its scale
 INSIDE = 1e-4  # support: inside an interval bound by this fraction of its scale
 OUTSIDE_STRUCTURE = 1e-3  # ordered / simplex probes: an order reversed, a component below 0, by this much
-
-
-@dataclass(frozen=True)
-class Block:
-    """One free parameter's place in the unconstrained vector."""
-
-    name: str
-    shape: tuple[int, ...]
-    support: supports.Support
-    start: int
-    size: int
-
-    @property
-    def stop(self) -> int:
-        return self.start + self.size
-
-    def label(self, i: int) -> str:
-        """Name of coordinate ``i`` of the block (elementwise blocks name the element)."""
-        if self.support.elementwise and self.shape:
-            idx = np.unravel_index(i, self.shape)
-            return f"{self.name}[{','.join(str(int(j)) for j in idx)}]"
-        return f"{self.name}(u{i})" if self.size > 1 or self.shape else self.name
-
-
-def layout(spec: ModelSpec, data: Data) -> list[Block]:
-    blocks, start = [], 0
-    for p in spec.params:
-        shape = p.resolve_shape(data)
-        support = p.space
-        supports.check_shape(support, p.name, shape)
-        size = support.unconstrained_size(shape)
-        blocks.append(Block(p.name, shape, support, start, size))
-        start += size
-    return blocks
-
-
-def dimension(blocks: list[Block]) -> int:
-    return blocks[-1].stop if blocks else 0
-
-
-def unconstrain(spec: ModelSpec, data: Data, point: dict) -> np.ndarray:
-    """The canonical (Stan) unconstrained vector of a constrained point, harness layout."""
-    parts = [b.support.unconstrain(np.asarray(point[b.name], dtype=np.float64).reshape(b.shape), point, data)
-             for b in layout(spec, data)]
-    return np.concatenate(parts) if parts else np.zeros(0)
-
-
-def constrain(spec: ModelSpec, data: Data, u: np.ndarray) -> tuple[dict, float]:
-    """(constrained point, log |det dx/du|) of the canonical map. Parameters are constrained in
-    declaration order, so a bound that depends on another parameter sees it (declare it first)."""
-    point: dict = {}
-    logdet = 0.0
-    for b in layout(spec, data):
-        x, ld = b.support.constrain(np.asarray(u[b.start:b.stop], dtype=np.float64), b.shape, point, data)
-        point[b.name] = x
-        logdet += ld
-    return point, logdet
-
-
-def block_logdets(spec: ModelSpec, data: Data, point: dict) -> dict[str, float]:
-    """{parameter: log |det dx/du|} of the canonical map at a constrained point."""
-    out = {}
-    for b in layout(spec, data):
-        u = b.support.unconstrain(np.asarray(point[b.name], dtype=np.float64).reshape(b.shape), point, data)
-        out[b.name] = b.support.constrain(u, b.shape, point, data)[1]
-    return out
 
 
 def inside(spec: ModelSpec, data: Data, point: dict) -> bool:

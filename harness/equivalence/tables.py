@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -43,14 +45,17 @@ def model_rows(model: str, backends: list[str], n_points: int, seed: int, size: 
     label = size_text(spec, size)
     usable, rows = checks.partition(model, backends, label)
     points, source = pts.start_points(spec, data, max(n_points, 2), seed, _reference_points(model))
+    reference_w: Callable | None
     if spec.has_density:
         ref_name = REFERENCE
 
         def reference(ps):
             return np.array([spec.log_density(p, data) if pts.inside(spec, data, p) else -np.inf for p in ps])
 
-        def reference_w(ps):
+        def density_w(ps):
             return -reference(ps)
+
+        reference_w = density_w
     else:
         anchor = checks.anchor_backend(usable)
         ref_name = anchor or "none"

@@ -30,7 +30,7 @@ from harness.gpu.parts import (
 )
 from harness.gpu.probe import probe_in_subprocess
 from harness.gpu.summary import write_summary
-from harness.paths import utc_stamp
+from harness.paths import results_root, stamped
 from harness.results import write_json_atomic
 from harness.settings import SettingsError
 
@@ -123,7 +123,7 @@ def command(args) -> int:
     cpu_lanes = args.cpu_lanes if args.cpu_lanes is not None else default_cpu_lanes(plan.cores)
     if cpu_lanes < 1:
         raise SettingsError(f"--cpu-lanes must be a positive integer, got {cpu_lanes}")
-    out = args.out or Path("results") / "gpu-check" / utc_stamp()
+    out = args.out or stamped(results_root() / "gpu-check")
     out.mkdir(parents=True, exist_ok=True)
     cmd = command_line(args, out)
 

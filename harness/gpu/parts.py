@@ -1,6 +1,6 @@
 """The jobs of each gpu-check part: runner cells (crossover, chains), the GPU test suite, SBC throughput.
 
-Crossover and chains cells are ordinary runner cells (``harness.runner``): one worker process per
+Crossover and chains cells are ordinary runner cells (``harness.run``): one worker process per
 cell with the core budget and device environment, a timeout, and a record per cell (status, error,
 provenance in the part's ``manifest.json``), stored in the runner's standard results directory.
 """
@@ -9,21 +9,20 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from harness import provenance, runner
+from harness import provenance
 from harness.gpu.lanes import Job
 from harness.gpu.plan import CheckPlan
+from harness.isolation import python_command, run_isolated
 from harness.results import RunStore, write_json_atomic
+from harness.run.plan import Cell, RunPlan, plan_cells, validate
+from harness.run.runner import run_cell_process
 from harness.settings import SamplerSettings
 from harness.threads import worker_env
 
@@ -49,14 +48,14 @@ class CellPart:
         with self.lock:
             self.store.add(record)
 
-    def jobs(self, plan: runner.RunPlan, lane: str, cap_s: float, suffix: str = "", extra: dict | None = None) -> list[Job]:
+    def jobs(self, plan: RunPlan, lane: str, cap_s: float, suffix: str = "", extra: dict | None = None) -> list[Job]:
         """Jobs for every cell of ``plan``; ``suffix`` keeps cell ids apart when only settings differ."""
-        runner.validate(plan)
+        validate(plan)
         self.plans.append({**plan.settings.to_dict(), "models": plan.models, "backends": plan.backends,
                            "sizes": plan.sizes, "root_seed": plan.root_seed, "cell_id_suffix": suffix,
                            "thread_env": worker_env(plan.settings.cores, plan.settings.device, {})})
         out = []
-        for cell in runner.plan_cells(plan):
+        for cell in plan_cells(plan):
             if suffix:
                 cell = dataclasses.replace(cell, cell_id=f"{cell.cell_id}__{suffix}")
             label = f"{cell.backend} {plan.settings.device} {cell.size_label} chains={plan.settings.chains}"
@@ -64,14 +63,14 @@ class CellPart:
                            self._skipper(cell, plan, extra or {}), cell.backend))
         return out
 
-    def _base(self, cell: runner.Cell, plan: runner.RunPlan, extra: dict) -> dict:
+    def _base(self, cell: Cell, plan: RunPlan, extra: dict) -> dict:
         return {"cell_id": cell.cell_id, "model": cell.model, "backend": cell.backend, "repeat": cell.repeat,
                 "seed": cell.seed, "size": cell.size_label, "device": plan.settings.device,
                 **plan.settings.to_dict(), "part": self.name, **extra}
 
     def _runner(self, cell, plan, extra):
         def run(timeout_s: float) -> str:
-            record = runner._run_worker(cell, dataclasses.replace(plan, timeout_s=timeout_s), self.logs)
+            record = run_cell_process(cell, dataclasses.replace(plan, timeout_s=timeout_s), self.logs)
             record.update(part=self.name, cell_timeout_s=round(timeout_s, 1), **extra)
             self.add(record)
             status = record.get("status")
@@ -103,7 +102,7 @@ def crossover_jobs(plan: CheckPlan, backends: list[str], part: CellPart) -> list
         for device in plan.devices:
             settings = SamplerSettings(chains=plan.chains, warmup=plan.warmup, draws=plan.draws, device=device,
                                        cores=plan.cores)
-            run_plan = runner.RunPlan(models=[plan.crossover_model], backends=backends, settings=settings,
+            run_plan = RunPlan(models=[plan.crossover_model], backends=backends, settings=settings,
                                       root_seed=plan.root_seed, sizes=[size], equivalence=False)
             jobs += part.jobs(run_plan, device, plan.cell_timeout_s)
     return jobs
@@ -115,7 +114,7 @@ def chains_jobs(plan: CheckPlan, backends: list[str], part: CellPart) -> list[Jo
         for device in plan.devices:
             settings = SamplerSettings(chains=chains, warmup=plan.warmup, draws=plan.draws, device=device,
                                        cores=plan.cores)
-            run_plan = runner.RunPlan(models=[plan.chains_model], backends=backends, settings=settings,
+            run_plan = RunPlan(models=[plan.chains_model], backends=backends, settings=settings,
                                       root_seed=plan.root_seed, sizes=[plan.chains_size], equivalence=False)
             jobs += part.jobs(run_plan, device, plan.cell_timeout_s, suffix=f"c{chains}")
     return jobs
@@ -177,18 +176,9 @@ def tests_job(plan: CheckPlan, out_dir: Path, cap_s: float) -> Job:
             write({"status": "skipped", "error": f"no GPU test files under {REPO_ROOT / 'tests'}"})
             return "skipped (no test files)"
         env = worker_env(plan.cores, "gpu")
-        start = time.perf_counter()
-        with open(log_path, "w") as log:
-            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT,
-                                    start_new_session=True)
-            try:
-                code = proc.wait(timeout=timeout_s)
-                status = "ok" if code in (0, 5) else "failed"  # 5: no test selected
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-                code, status = None, "timeout"
-        wall = time.perf_counter() - start
+        outcome = run_isolated(cmd, timeout_s=timeout_s, log=log_path, env=env, cwd=REPO_ROOT)
+        code, wall = outcome.returncode, outcome.seconds
+        status = "timeout" if outcome.timed_out else ("ok" if code in (0, 5) else "failed")  # 5: no test selected
         counts = junit_counts(junit)
         tail = log_path.read_text(errors="replace")[-3000:]
         write({"status": status, "exit_code": code, "wall_s": wall, "timeout_s": timeout_s, **counts,
@@ -247,7 +237,7 @@ def _sbc_job(plan: CheckPlan, backend: str, device: str, out_dir: Path) -> Job:
 
     def run(timeout_s: float) -> str:
         log_path = out_dir / "logs" / f"{backend}__{device}.log"
-        with tempfile.TemporaryDirectory(prefix="ppl-harness-sbcthr-") as tmp, open(log_path, "w") as log:
+        with tempfile.TemporaryDirectory(prefix="ppl-harness-sbcthr-") as tmp:
             task = {"backend": backend, "model": plan.sbc_model, "device": device, "batches": batches,
                     "settings": settings.to_dict(), "root_seed": plan.root_seed, "kept": plan.sbc_kept,
                     "rank_check": plan.sbc_rank_check, "output": str(rows_path.resolve())}
@@ -255,21 +245,12 @@ def _sbc_job(plan: CheckPlan, backend: str, device: str, out_dir: Path) -> Job:
             task_path.write_text(json.dumps(task))
             env = worker_env(plan.cores, device)
             env["TMPDIR"] = tmp
-            proc = subprocess.Popen([sys.executable, "-m", "harness.gpu.sbc_worker", str(task_path)], stdout=log,
-                                    stderr=subprocess.STDOUT, env=env, cwd=tmp, start_new_session=True)
-            try:
-                code = proc.wait(timeout=timeout_s)
-                if code != 0:
-                    fill("crashed", f"worker exited with code {code}; see {log_path}")
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+            outcome = run_isolated(python_command("-m", "harness.gpu.sbc_worker", str(task_path), guard=False),
+                                   timeout_s=timeout_s, log=log_path, env=env, cwd=tmp)
+            if outcome.timed_out:
                 fill("timeout", f"no result after {timeout_s:.0f} s; killed")
-            finally:
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
+            elif outcome.returncode != 0:
+                fill("crashed", f"worker exited with code {outcome.returncode}; see {log_path}")
         rows = read_jsonl(rows_path)
         return "; ".join(f"B={r.get('batch')} {r.get('status')}"
                          + (f" {r['reps_per_min']:,.0f}/min" if r.get("reps_per_min") else "") for r in rows)

@@ -34,19 +34,8 @@ def _write(path: Path, row: dict) -> None:
         fh.flush()
 
 
-def _peak_device_mb(backend) -> float | None:
-    from harness.backends import optional_hook
-
-    hook = optional_hook(backend, "peak_device_memory_mb")
-    try:
-        value = hook() if hook is not None else None
-    except Exception:
-        return None
-    return None if value is None else float(value)
-
-
 def run(task: dict) -> None:
-    from harness.worker import _peak_rss_mb
+    from harness.resources import peak_device_mb, peak_rss_mb
 
     out = Path(task["output"])
     base = {"backend": task["backend"], "model": task["model"], "device": task["device"]}
@@ -125,8 +114,8 @@ def run(task: dict) -> None:
             del fits, sims
         except Exception as err:  # one batch size failing (e.g. out of device memory) must not stop the rest
             row["error"] = f"{type(err).__name__}: {err}\n" + traceback.format_exc()[-3000:]
-        row["peak_rss_mb"] = _peak_rss_mb()
-        row["peak_device_mb"] = _peak_device_mb(backend)
+        row["peak_rss_mb"] = peak_rss_mb()
+        row["peak_device_mb"] = peak_device_mb(backend)
         _write(out, row)
 
 

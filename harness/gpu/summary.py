@@ -19,7 +19,7 @@ import pandas as pd
 
 from harness.gpu.plan import SBC_GOAL_PER_MIN
 from harness.results import RunStore, write_csv_atomic
-from harness.runner import parse_size
+from harness.spec import parse_size
 from harness.tables import fmt, markdown_table
 
 CROSSOVER_COLUMNS = ["model", "N", "backend", "device", "status", "chains", "warmup", "draws", "compile_s", "warmup_s",
@@ -34,7 +34,7 @@ SBC_COLUMNS = ["model", "backend", "device", "batch", "status", "chains", "warmu
                "peak_device_mb", "error"]
 
 
-def _num(value) -> float:
+def _float(value) -> float:
     try:
         out = float(value)
     except (TypeError, ValueError):
@@ -49,7 +49,7 @@ def _first_line(text) -> str:
 
 def time_to_result(record: dict) -> float:
     """compile + warm-up + sampling seconds (NaN unless all three are known)."""
-    parts = [_num(record.get(k)) for k in ("compile_s", "warmup_s", "sampling_s")]
+    parts = [_float(record.get(k)) for k in ("compile_s", "warmup_s", "sampling_s")]
     return sum(parts) if all(math.isfinite(p) for p in parts) else math.nan
 
 
@@ -80,14 +80,14 @@ def crossover_n(rows: list[dict], metric: str = "ess_per_s", higher_is_better: b
     compared = 0
     for n in sorted(by_n):
         gpu, cpu = by_n[n].get("gpu"), by_n[n].get("cpu")
-        if gpu is None or gpu.get("status") != "ok" or not math.isfinite(_num(gpu.get(metric))):
+        if gpu is None or gpu.get("status") != "ok" or not math.isfinite(_float(gpu.get(metric))):
             continue
         if cpu is not None and cpu.get("status") == "timeout":
             return n, "CPU cell timed out"
-        if cpu is None or cpu.get("status") != "ok" or not math.isfinite(_num(cpu.get(metric))):
+        if cpu is None or cpu.get("status") != "ok" or not math.isfinite(_float(cpu.get(metric))):
             continue
         compared += 1
-        g, c = _num(gpu[metric]), _num(cpu[metric])
+        g, c = _float(gpu[metric]), _float(cpu[metric])
         if (g > c) if higher_is_better else (g < c):
             return n, ""
     if compared == 0:
@@ -119,8 +119,8 @@ def chains_table(records: list[dict]) -> pd.DataFrame:
     for _, row in frame.iterrows():
         one = frame[(frame.backend == row.backend) & (frame.device == row.device) & (frame.chains == 1)
                     & (frame.status == "ok")]
-        base = _num(one["ess_per_s"].iloc[0]) if len(one) else math.nan
-        speedup.append(_num(row["ess_per_s"]) / base if row["status"] == "ok" and base > 0 else math.nan)
+        base = _float(one["ess_per_s"].iloc[0]) if len(one) else math.nan
+        speedup.append(_float(row["ess_per_s"]) / base if row["status"] == "ok" and base > 0 else math.nan)
     frame["speedup_vs_1_chain"] = speedup
     return frame[CHAINS_COLUMNS]
 
@@ -131,7 +131,7 @@ def chains_table(records: list[dict]) -> pd.DataFrame:
 def sbc_table(rows: list[dict]) -> pd.DataFrame:
     out = []
     for r in rows:
-        rate = _num(r.get("reps_per_min"))
+        rate = _float(r.get("reps_per_min"))
         row = {**r, "error": _first_line(r.get("error")),
                "goal_met": (rate >= SBC_GOAL_PER_MIN) if r.get("status") == "ok" and math.isfinite(rate) else None}
         out.append({c: row.get(c) for c in SBC_COLUMNS})
@@ -148,11 +148,11 @@ def sbc_verdicts(frame: pd.DataFrame) -> list[str]:
         ok = group[group.status == "ok"]
         if ok.empty:
             statuses = ", ".join(sorted(set(group.status.astype(str))))
-            lines.append(f"- {backend} on {device}: no measurement ({statuses}: {_first_line(group.error.iloc[0])})")
+            lines.append(f"{backend} on {device}: no measurement ({statuses}: {_first_line(group.error.iloc[0])})")
             continue
         best = ok.iloc[int(ok.reps_per_min.astype(float).to_numpy().argmax())]
         met = float(best.reps_per_min) >= SBC_GOAL_PER_MIN
-        lines.append(f"- {backend} on {device}: best {float(best.reps_per_min):,.0f} replicates/min (batch "
+        lines.append(f"{backend} on {device}: best {float(best.reps_per_min):,.0f} replicates/min (batch "
                      f"{int(best.batch)}, compile excluded): goal of {SBC_GOAL_PER_MIN:,}/min "
                      f"**{'met' if met else 'not met'}**")
     return lines
@@ -161,14 +161,10 @@ def sbc_verdicts(frame: pd.DataFrame) -> list[str]:
 # ---------------------------------------------------------------- Markdown
 
 DECLARATION_TEXT = {
-    "vectorized_chains": "`VECTORIZED_CHAINS = True` (so it is not in the chains part)",
+    "vectorized_chains": "`Capabilities.vectorized_chains` (so it is not in the chains part)",
     "sample_batch": "`sample_batch` (so it is not in the SBC throughput part)",
     "peak_device_memory_mb": "`peak_device_memory_mb()` (so its peak device memory is blank)",
 }
-
-
-def _fmt(value, spec: str = "{:.2f}") -> str:
-    return fmt(value, spec)
 
 
 def md_table(frame: pd.DataFrame, columns: list[tuple[str, str, str]]) -> str:
@@ -182,7 +178,7 @@ def md_table(frame: pd.DataFrame, columns: list[tuple[str, str, str]]) -> str:
             value = row.get(col)
             if isinstance(value, float) and math.isnan(value):
                 value = None
-            cells.append(_fmt(value, spec))
+            cells.append(fmt(value, spec))
         rows.append(cells)
     return markdown_table(rows, [h for _, h, _ in columns])
 
@@ -194,111 +190,79 @@ def _status_cell(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def render_markdown(out_dir: Path, manifest: dict, tables: dict) -> str:
-    plan = manifest.get("settings", {}).get("plan", {})
-    machine = manifest.get("machine", {})
-    git = manifest.get("git", {})
-    lines = ["# gpu-check", ""]
-    lines.append(f"Mode: **{'smoke' if plan.get('smoke') else 'full'}**; created {manifest.get('created')}; wall time "
-                 f"{_fmt(manifest.get('wall_s'), '{:.0f}')} s of a {_fmt(plan.get('budget_s'), '{:.0f}')} s budget; "
-                 f"per-cell timeout {_fmt(plan.get('cell_timeout_s'), '{:.0f}')} s; core budget {plan.get('cores')} per cell; "
-                 f"{manifest.get('settings', {}).get('cpu_lanes')} CPU cell(s) at a time beside the GPU lane.")
-    lines += ["", "## Machine and versions", ""]
-    lines.append(f"- CPU: {machine.get('cpu')} ({machine.get('cpu_count')} logical CPUs); GPU: {machine.get('gpu') or 'none'}")
-    lines.append(f"- Python {machine.get('python')} on {machine.get('platform')}; git {git.get('commit')} "
-                 f"(dirty: {git.get('dirty')})")
-    packages = manifest.get("packages", {})
-    if packages:
-        lines.append("- Packages: " + ", ".join(f"{k} {v}" for k, v in packages.items()))
-    lines += ["", "## Commands", "", "```"]
-    lines.append(" ".join(manifest.get("command") or []))
-    lines += manifest.get("settings", {}).get("equivalent_commands", [])
-    lines += ["```", ""]
-    lines += ["## Backends", ""]
-    for part, sel in manifest.get("settings", {}).get("selection", {}).items():
-        run = ", ".join(sel.get("run", [])) or "none"
-        lines.append(f"- {part} (capability `{sel.get('capability')}`): {run}")
-        for name, why in sel.get("not_run", {}).items():
-            lines.append(f"  - not run: {name}: {_first_line(why)}")
-    missing = manifest.get("settings", {}).get("missing_declarations", {})
-    for name, lacks in missing.items():
-        lines.append(f"- {name} (GPU-capable) lacks: " + "; ".join(DECLARATION_TEXT.get(c, c) for c in lacks))
-
-    tests = tables.get("tests")
-    lines += ["", "## GPU test suite", ""]
-    if tests:
-        lines.append(f"Status **{tests.get('status')}**: {tests.get('passed', 0)} passed, {tests.get('failed', 0)} failed, "
-                     f"{tests.get('errors', 0)} errors, {tests.get('skipped', 0)} skipped"
-                     + (f" in {tests['wall_s']:.0f} s" if tests.get("wall_s") is not None else "")
-                     + (f"; {_first_line(tests.get('error'))}" if tests.get("error") else "") + ".")
-        if tests.get("tail"):
-            tail = "\n".join(tests["tail"].strip().splitlines()[-12:])
-            lines += ["", "```", tail, "```"]
-    else:
-        lines.append("(not run)")
-
+def _crossover_tables(tables: dict) -> tuple[str, str] | None:
     cross = tables.get("crossover")
-    lines += ["", "## CPU/GPU crossover", ""]
-    if cross is not None and not cross.empty:
-        lines.append("Time to result = compile + warm-up + sampling; ESS/s = min bulk ESS / sampling seconds; "
-                     "peak memory in MiB (host: max RSS of the cell; device: the backend's `peak_device_memory_mb`).")
-        lines.append("")
-        lines.append(md_table(_status_cell(cross), [
-            ("N", "N", "{:,.0f}"), ("backend", "backend", "{}"), ("device", "device", "{}"),
-            ("ess_per_s", "ESS/s", "{:,.0f}"), ("time_to_result_s", "time to result s", "{:.1f}"),
-            ("compile_s", "compile s", "{:.1f}"), ("warmup_s", "warm-up s", "{:.2f}"),
-            ("sampling_s", "sampling s", "{:.2f}"), ("ess_bulk_min", "min bulk ESS", "{:.0f}"),
-            ("rhat_max", "max R-hat", "{:.3f}"), ("peak_rss_mb", "peak host MiB", "{:,.0f}"),
-            ("peak_device_mb", "peak device MiB", "{:,.0f}"), ("status_text", "status", "{}")]))
-        lines += ["", "Crossover N (smallest N where the GPU beats the CPU):", ""]
-        summary = tables["crossover_summary"].copy()
-        summary["ess_text"] = [_fmt(n, "{:,.0f}") if n is not None and not (isinstance(n, float) and math.isnan(n))
-                               else "none" for n in summary["crossover_N_ess_per_s"]]
-        summary["ttr_text"] = [_fmt(n, "{:,.0f}") if n is not None and not (isinstance(n, float) and math.isnan(n))
-                               else "none" for n in summary["crossover_N_time_to_result"]]
-        lines.append(md_table(summary, [("backend", "backend", "{}"), ("ess_text", "on ESS/s", "{}"),
-                                        ("note_ess_per_s", "note", "{}"), ("ttr_text", "on time to result", "{}"),
-                                        ("note_time_to_result", "note", "{}")]))
-    else:
-        lines.append("(not run)")
+    if cross is None or cross.empty:
+        return None
+    table = md_table(_status_cell(cross), [
+        ("N", "N", "{:,.0f}"), ("backend", "backend", "{}"), ("device", "device", "{}"),
+        ("ess_per_s", "ESS/s", "{:,.0f}"), ("time_to_result_s", "time to result s", "{:.1f}"),
+        ("compile_s", "compile s", "{:.1f}"), ("warmup_s", "warm-up s", "{:.2f}"),
+        ("sampling_s", "sampling s", "{:.2f}"), ("ess_bulk_min", "min bulk ESS", "{:.0f}"),
+        ("rhat_max", "max R-hat", "{:.3f}"), ("peak_rss_mb", "peak host MiB", "{:,.0f}"),
+        ("peak_device_mb", "peak device MiB", "{:,.0f}"), ("status_text", "status", "{}")])
+    summary = tables["crossover_summary"].copy()
+    for col, text in (("crossover_N_ess_per_s", "ess_text"), ("crossover_N_time_to_result", "ttr_text")):
+        summary[text] = [fmt(n, "{:,.0f}") if n is not None and not (isinstance(n, float) and math.isnan(n))
+                         else "none" for n in summary[col]]
+    crossover_n = md_table(summary, [("backend", "backend", "{}"), ("ess_text", "on ESS/s", "{}"),
+                                     ("note_ess_per_s", "note", "{}"), ("ttr_text", "on time to result", "{}"),
+                                     ("note_time_to_result", "note", "{}")])
+    return table, crossover_n
 
+
+def _chains_table(tables: dict) -> str | None:
     chains = tables.get("chains")
-    lines += ["", "## Chains scaling (vectorised chains)", ""]
-    if chains is not None and not chains.empty:
-        lines.append("ESS/s in total = min bulk ESS over all chains' draws / sampling seconds.")
-        lines.append("")
-        lines.append(md_table(_status_cell(chains), [
-            ("backend", "backend", "{}"), ("device", "device", "{}"), ("chains", "chains", "{:.0f}"),
-            ("ess_per_s", "ESS/s total", "{:,.0f}"), ("speedup_vs_1_chain", "x 1 chain", "{:.1f}"),
-            ("ess_bulk_min", "min bulk ESS", "{:,.0f}"), ("sampling_s", "sampling s", "{:.2f}"),
-            ("time_to_result_s", "time to result s", "{:.1f}"), ("peak_rss_mb", "peak host MiB", "{:,.0f}"),
-            ("peak_device_mb", "peak device MiB", "{:,.0f}"), ("status_text", "status", "{}")]))
-    else:
-        lines.append("(not run: no backend selected, or the part was not asked for)")
+    if chains is None or chains.empty:
+        return None
+    return md_table(_status_cell(chains), [
+        ("backend", "backend", "{}"), ("device", "device", "{}"), ("chains", "chains", "{:.0f}"),
+        ("ess_per_s", "ESS/s total", "{:,.0f}"), ("speedup_vs_1_chain", "x 1 chain", "{:.1f}"),
+        ("ess_bulk_min", "min bulk ESS", "{:,.0f}"), ("sampling_s", "sampling s", "{:.2f}"),
+        ("time_to_result_s", "time to result s", "{:.1f}"), ("peak_rss_mb", "peak host MiB", "{:,.0f}"),
+        ("peak_device_mb", "peak device MiB", "{:,.0f}"), ("status_text", "status", "{}")])
 
+
+def _sbc_table(tables: dict) -> tuple[str, list[str]] | None:
     sbc = tables.get("sbc")
-    lines += ["", "## SBC throughput", ""]
-    if sbc is not None and not sbc.empty:
-        lines.append(f"Replicates per minute of `sample_batch` on simulated data sets (compile excluded, reported "
-                     f"apart); goal: {SBC_GOAL_PER_MIN:,} per minute on the GPU. Rank check: replicates of the batch "
-                     "whose SBC ranks were computed and had enough effective draws.")
-        lines.append("")
-        frame = _status_cell(sbc)
-        frame["ranks"] = [f"{int(o)}/{int(c)}" if pd.notna(o) and pd.notna(c) else "-"
-                          for o, c in zip(frame["ranks_ok"], frame["ranks_checked"])]
-        lines.append(md_table(frame, [
-            ("backend", "backend", "{}"), ("device", "device", "{}"), ("batch", "batch", "{:,.0f}"),
-            ("reps_per_min", "replicates/min", "{:,.0f}"), ("sampler_reps_per_min", "sampler-only /min", "{:,.0f}"),
-            ("fit_wall_s", "fit s", "{:.2f}"), ("compile_s", "compile s", "{:.1f}"),
-            ("batch_compile_s", "batch compile s", "{:.1f}"), ("divergent_frac", "divergent", "{:.2f}"),
-            ("ranks", "rank check ok", "{}"), ("goal_met", "goal met", "{}"),
-            ("peak_device_mb", "peak device MiB", "{:,.0f}"), ("status_text", "status", "{}")]))
-        lines.append("")
-        lines += sbc_verdicts(sbc)
-    else:
-        lines.append("(not run)")
-    lines += ["", f"Outputs: `{out_dir}`: crossover/, chains/, sbc-throughput/, gpu-tests/, *.csv, manifest.json.", ""]
-    return "\n".join(lines)
+    if sbc is None or sbc.empty:
+        return None
+    frame = _status_cell(sbc)
+    frame["ranks"] = [f"{int(o)}/{int(c)}" if pd.notna(o) and pd.notna(c) else "-"
+                      for o, c in zip(frame["ranks_ok"], frame["ranks_checked"])]
+    table = md_table(frame, [
+        ("backend", "backend", "{}"), ("device", "device", "{}"), ("batch", "batch", "{:,.0f}"),
+        ("reps_per_min", "replicates/min", "{:,.0f}"), ("sampler_reps_per_min", "sampler-only /min", "{:,.0f}"),
+        ("fit_wall_s", "fit s", "{:.2f}"), ("compile_s", "compile s", "{:.1f}"),
+        ("batch_compile_s", "batch compile s", "{:.1f}"), ("divergent_frac", "divergent", "{:.2f}"),
+        ("ranks", "rank check ok", "{}"), ("goal_met", "goal met", "{}"),
+        ("peak_device_mb", "peak device MiB", "{:,.0f}"), ("status_text", "status", "{}")])
+    return table, sbc_verdicts(sbc)
+
+
+def render_markdown(out_dir: Path, manifest: dict, tables: dict) -> str:
+    """``gpu-check.md`` (``templates/gpu_check.md.j2``) from the manifest and the parts' tables."""
+    from harness.templates import render
+
+    settings = manifest.get("settings", {})
+    plan = settings.get("plan", {})
+    tests = tables.get("tests")
+    tests_tail = "\n".join(tests["tail"].strip().splitlines()[-12:]) if tests and tests.get("tail") else ""
+    return render(
+        "gpu_check.md.j2", manifest=manifest, plan=plan, machine=manifest.get("machine", {}), git=manifest.get("git", {}),
+        packages=", ".join(f"{k} {v}" for k, v in manifest.get("packages", {}).items()),
+        wall=fmt(manifest.get("wall_s"), "{:.0f}"), budget=fmt(plan.get("budget_s"), "{:.0f}"),
+        cell_timeout=fmt(plan.get("cell_timeout_s"), "{:.0f}"), cpu_lanes=settings.get("cpu_lanes"),
+        commands=[" ".join(manifest.get("command") or []), *settings.get("equivalent_commands", [])],
+        selection=[(part, sel.get("capability"), ", ".join(sel.get("run", [])) or "none",
+                    [(name, _first_line(why)) for name, why in sel.get("not_run", {}).items()])
+                   for part, sel in settings.get("selection", {}).items()],
+        missing=[(name, "; ".join(DECLARATION_TEXT.get(c, c) for c in lacks))
+                 for name, lacks in settings.get("missing_declarations", {}).items()],
+        tests=tests, tests_wall=(f" in {tests['wall_s']:.0f} s" if tests and tests.get("wall_s") is not None else ""),
+        tests_error=(f"; {_first_line(tests.get('error'))}" if tests and tests.get("error") else ""),
+        tests_tail=tests_tail, crossover=_crossover_tables(tables), chains=_chains_table(tables),
+        sbc=_sbc_table(tables), sbc_goal=f"{SBC_GOAL_PER_MIN:,}", out_dir=out_dir)
 
 
 def write_summary(out_dir: Path) -> dict:

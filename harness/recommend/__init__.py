@@ -1,1 +1,2 @@
-"""``python -m harness recommend --model NAME``: rank backends for a model from stored results."""
+"""Which backend for a model: ``select`` the evidence, ``exclude`` by the rules, ``score`` with intervals,
+``render`` as Markdown; ``core.recommend`` puts them together, ``command`` is ``harness recommend``."""

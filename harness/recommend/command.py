@@ -13,7 +13,8 @@ import pandas as pd
 
 from harness.catalogue import get_model
 from harness.loaders import SBC_ROOT, load_sbc, sbc_dirs, sbc_in_run
-from harness.recommend.core import TARGET_ESS, load_runs, markdown, recommend, run_dirs
+from harness.recommend.core import TARGET_ESS, load_runs, recommend, run_dirs
+from harness.recommend.render import markdown
 from harness.results import ResultsError
 from harness.settings import DEVICES, SettingsError
 

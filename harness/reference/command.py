@@ -17,9 +17,10 @@ from harness.tables import markdown_table
 
 
 def configure(parser) -> None:
+    from harness.cli_options import add_model_selection
     from harness.reference import core
 
-    parser.add_argument("--models", help="comma-separated model names, or 'all' (default: all)")
+    add_model_selection(parser)
     parser.add_argument("--backend", help="backend that makes the reference (default: by capability)")
     parser.add_argument("--check-backend", help="second backend to check it against ('none' to skip; "
                                                 "default: by capability, another implementation family)")
@@ -30,6 +31,9 @@ def configure(parser) -> None:
                                                                       "min bulk ESS >= --thinned)")
     parser.add_argument("--max-draws", type=int, default=core.MAX_DRAWS)
     parser.add_argument("--thinned", type=int, default=core.THINNED, help="near-independent draws kept")
+    parser.add_argument("--ess-target", type=int, default=None,
+                        help="min bulk ESS of the run the summary is made from (default: 40,000 for small models, "
+                             "10,000 for medium and large ones)")
     parser.add_argument("--target-accept", type=float, default=0.8)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cores", type=int, default=1, help="threads for the fits (default 1)")
@@ -46,7 +50,7 @@ def command(args) -> int:
     from harness.threads import worker_env
 
     if args.score:
-        from harness.reference.accuracy import score_run
+        from harness.accuracy import score_run
 
         print(f"{score_run(args.score, args.out, force=args.rescore)} cells scored in {args.score}")
         return 0
@@ -54,21 +58,17 @@ def command(args) -> int:
     if args.import_posteriordb:
         return _import(args)
     os.environ.update(worker_env(args.cores, "cpu"))  # before any PPL is imported
-    from harness.backends import load_module
-    from harness.catalogue import model_names
-    from harness.commands.run_cmd import parse_names
+    from harness.backends import load_module, validate_backends
+    from harness.catalogue import families_present, get_model, validate_models
+    from harness.cli_options import selected_models
+    from harness.paths import reference_root
     from harness.reference import core
-    from harness.reference.accuracy import reference_root
-    from harness.runner import validate_names
 
-    models = parse_names(args.models, model_names(), model_names())
-    backend = args.backend or core.default_backend()
-    check = args.check_backend
-    if check is None:
-        check = core.default_backend(exclude_family=load_module(backend).CAPABILITIES.family)
-    elif check.lower() == "none":
-        check = None
-    validate_names(models, [backend] + ([check] if check else []))
+    models = selected_models(args)
+    validate_models(models)
+    named = [b for b in (args.backend, args.check_backend) if b and b.lower() != "none"]
+    if named:
+        validate_backends(named)
     if args.chains < 10:
         print(f"warning: {args.chains} chains; posteriordb's reference definition asks for at least 10",
               file=sys.stderr)
@@ -76,24 +76,42 @@ def command(args) -> int:
         raise SettingsError(f"--cores must be a positive integer, got {args.cores}")
     root = args.out or reference_root()
     rows = []
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
     for model in models:
-        ref = core.generate(model, backend, check, chains=args.chains, warmup=args.warmup, draws=args.draws,
-                            max_draws=args.max_draws, thinned=args.thinned, seed=args.seed, cores=args.cores,
-                            target_accept=args.target_accept,
-                            log=lambda msg: print(msg, file=sys.stderr, flush=True))
+        if get_model(model).exact_posterior is not None:
+            ref = core.generate_exact(model, thinned=args.thinned, seed=args.seed, log=log)
+        else:
+            present = list(families_present(model))
+            backend = args.backend or core.default_backend(families=present)
+            check = args.check_backend
+            if check is None:
+                family = load_module(backend).CAPABILITIES.family
+                try:
+                    check = core.default_backend(exclude_family=family, families=present)
+                except RuntimeError:
+                    log(f"{model}: no second family to check the reference against (the model brings {present})")
+                    check = None
+            elif check.lower() == "none":
+                check = None
+            ref = core.generate(model, backend, check, chains=args.chains, warmup=args.warmup, draws=args.draws,
+                                max_draws=args.max_draws, thinned=args.thinned, ess_target=args.ess_target,
+                                seed=args.seed, cores=args.cores, target_accept=args.target_accept, log=log)
         folder = core.write(ref, root, ["python", "-m", "harness", *sys.argv[1:]])
         rows.append(ref)
-        print(f"{model}: {'reference' if ref.valid else 'NO reference (REASON.md)'} -> {folder}"
-              + ("" if ref.valid else ": " + "; ".join(ref.problems)), file=sys.stderr, flush=True)
+        log(f"{model}: {'reference' if ref.valid else 'NO reference (REASON.md)'} -> {folder}"
+            + ("" if ref.valid else ": " + "; ".join(ref.problems)))
     print(markdown(rows))
     return 0
 
 
 def _import(args) -> int:
     from harness.catalogue import get_model, model_names
-    from harness.commands.run_cmd import parse_names
+    from harness.cli_options import parse_names
+    from harness.paths import reference_root
     from harness.reference import core
-    from harness.reference.accuracy import reference_root
     from harness.reference.posteriordb import import_reference
 
     with_pdb = [m for m in model_names() if get_model(m).posteriordb]

@@ -5,8 +5,10 @@ protocol (``compile`` / ``sample``):
 
 1. ``chains`` (10) chains x ``warmup`` x ``draws`` iterations. When the smallest bulk ESS over the
    scalars (free parameters, derived quantities and the log density ``joint`` = log prior + log
-   likelihood) is below ``thinned`` (10,000), the run is repeated with more draws per chain
-   (``draws * 1.3 * thinned / ESS``, up to ``max_draws``).
+   likelihood) is below ``ess_target`` (``SUMMARY_ESS``: 40,000 for small models, 10,000 for medium
+   and large ones; never below ``thinned``), the run is repeated with more draws per chain
+   (``draws * 1.3 * target / ESS``, up to ``max_draws``). The larger target makes the summary's MCSEs
+   small next to a benchmark fit's, which is what gives the accuracy verdict its power.
 2. Thinning to ``thinned`` near-independent draws: every ``ceil(n_total / min ESS)``-th draw of each
    chain, then ``thinned`` of those, evenly spaced.
 3. Validity (all must hold, else the model gets ``REASON.md`` with the numbers instead of a
@@ -14,7 +16,7 @@ protocol (``compile`` / ``sample``):
    transition, E-BFMI > 0.2 in every chain (from ``Fit.sample_stats["energy"]``; recorded as
    unavailable when the backend does not report energy), min bulk ESS >= ``thinned``.
 4. Check against a second backend (``check_backend``, another implementation family): a 4-chain
-   run compared with the reference by ``harness.reference.accuracy.compare``; the check must not FAIL.
+   run compared with the reference by ``harness.accuracy.compare``; the check must not FAIL.
 
 Stored under ``results/references/<model>/``: ``summary.csv`` (one row per scalar: parameter, mean,
 sd, mcse_mean, q05, q50, q95, computed from all post-warm-up draws), ``draws.npz`` (the thinned draws,
@@ -34,16 +36,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from harness import diagnostics
-from harness.diagnostics import RHAT_MAX
-from harness.reference.accuracy import (
+from harness.accuracy import (
     DRAWS_FILE,
     PROVENANCE_FILE,
     REASON_FILE,
     SUMMARY_FILE,
+    cell_statistics,
     compare,
     flatten,
     summarise,
 )
+from harness.diagnostics import RHAT_MAX
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -53,6 +56,7 @@ WARMUP = 1000
 DRAWS = 2000
 MAX_DRAWS = 20_000
 THINNED = 10_000
+SUMMARY_ESS = {"small": 40_000, "medium": 10_000, "large": 10_000}
 EBFMI_MIN = 0.2
 CHECK_CHAINS, CHECK_DRAWS = 4, 2500
 
@@ -137,7 +141,8 @@ def _fit(backend_name: str, spec, data, settings, seed: int):
 
 
 def generate(model: str, backend: str, check_backend: str | None, *, chains: int = CHAINS, warmup: int = WARMUP,
-             draws: int = DRAWS, max_draws: int = MAX_DRAWS, thinned: int = THINNED, seed: int = 0, cores: int = 1,
+             draws: int = DRAWS, max_draws: int = MAX_DRAWS, thinned: int = THINNED, ess_target: int | None = None,
+             seed: int = 0, cores: int = 1,
              target_accept: float = 0.8, log=print) -> Reference:
     """Run, diagnose, thin and check one model's reference (see the module docstring)."""
     from harness.catalogue import get_model
@@ -146,6 +151,7 @@ def generate(model: str, backend: str, check_backend: str | None, *, chains: int
     data = spec.data()
     size = spec.size_label()
     problems: list[str] = []
+    target = max(thinned, ess_target if ess_target is not None else SUMMARY_ESS.get(spec.size_class, thinned))
     n = draws
     while True:
         settings = SamplerSettings(chains=chains, warmup=warmup, draws=n, cores=cores, target_accept=target_accept)
@@ -153,16 +159,15 @@ def generate(model: str, backend: str, check_backend: str | None, *, chains: int
         fit, compiled, module = _fit(backend, spec, data, settings, seed)
         wall = time.perf_counter() - start
         reported = spec.with_derived(fit.draws, data)
-        joint = joint_draws(spec, data, fit.draws)
-        ess_vars = {**reported, "joint": joint}
+        ess_vars = {**reported, "joint": joint_draws(spec, data, fit.draws)} if spec.has_density else dict(reported)
         ess_ds = diagnostics.ess(ess_vars, "bulk")
         ess_all = np.concatenate([np.asarray(ess_ds[k].values, dtype=float).reshape(-1) for k in ess_vars])
         ess_min = float(np.nanmin(ess_all)) if np.isfinite(ess_all).any() else float("nan")
         log(f"reference {model} x {backend}: {chains} x {warmup} + {n} draws in {wall:.1f} s; "
             f"min bulk ESS {ess_min:.0f}")
-        if ess_min >= thinned or n >= max_draws or not np.isfinite(ess_min) or np.any(fit.diverging):
+        if ess_min >= target or n >= max_draws or not np.isfinite(ess_min) or np.any(fit.diverging):
             break  # (divergences: no number of draws makes a valid reference)
-        n = min(max_draws, int(math.ceil(n * 1.3 * thinned / max(ess_min, 1.0) / 100.0) * 100))
+        n = min(max_draws, int(math.ceil(n * 1.3 * target / max(ess_min, 1.0) / 100.0) * 100))
     rhat_ds = diagnostics.rhat(ess_vars)
     rhat_all = np.concatenate([np.asarray(rhat_ds[k].values, dtype=float).reshape(-1) for k in ess_vars])
     rhat_max = float(np.nanmax(rhat_all)) if not np.isnan(rhat_all).all() else float("nan")
@@ -186,14 +191,15 @@ def generate(model: str, backend: str, check_backend: str | None, *, chains: int
         "model": model, "size": size, "backend": backend, "backend_versions": module.versions(),
         "sampler": {**compiled.info, **fit.info}.get("sampler", backend),
         "settings": settings.to_dict(), "seed": seed, "wall_s": wall,
-        "ess_bulk_min": ess_min, "ess_bulk_min_over": "parameters, derived quantities and joint log density",
+        "ess_bulk_min": ess_min,
+        "ess_bulk_min_over": "parameters, derived quantities" + (" and joint log density" if spec.has_density else ""),
         "ess_bulk_min_scalar": worst_ess if float(np.nanmin(ess_all[:len(names)])) <= ess_min else "joint",
         "rhat_max": rhat_max, "divergences": divergences,
         "ebfmi": bfmi if bfmi is not None else "unavailable (the backend reports no energy)",
         "thinning": {"factor": factor, "candidates": candidates, "kept": int(len(ci))},
         "summary_from": "all post-warm-up draws (mean, sd, quantiles); mcse_mean by ArviZ",
         "criteria": {"chains_min": 10, "rhat_max": RHAT_MAX, "divergences": 0, "ebfmi_min": EBFMI_MIN,
-                     "thinned_draws": thinned},
+                     "thinned_draws": thinned, "summary_ess_target": target},
     }
     ref = Reference(model, size, backend, not problems, problems, summary, thinned_draws, facts)
     if check_backend:
@@ -204,6 +210,35 @@ def generate(model: str, backend: str, check_backend: str | None, *, chains: int
                             f"z = {facts['check']['accuracy_z']:.2f}")
             ref.valid = False
     return ref
+
+
+EXACT_DRAWS = 400_000
+
+
+def generate_exact(model: str, *, thinned: int = THINNED, draws: int = EXACT_DRAWS, seed: int = 0,
+                   log=print) -> Reference:
+    """The reference of a model whose posterior is known (``SPEC.exact_posterior``): ``draws`` independent
+    exact draws (their MCSEs are those of independent draws), ``thinned`` of them stored. Always valid."""
+    from harness.catalogue import get_model
+
+    spec = get_model(model)
+    if spec.exact_posterior is None:
+        raise ValueError(f"model {model!r} declares no exact_posterior")
+    data = spec.data()
+    start = time.perf_counter()
+    exact = spec.exact_posterior(np.random.default_rng(seed), data, draws)
+    reported = spec.with_derived({k: np.asarray(v, dtype=np.float64)[None] for k, v in exact.items()}, data)
+    summary = summarise(reported)
+    keep = np.round(np.linspace(0, draws - 1, thinned)).astype(int)
+    thinned_draws = {k: np.asarray(v)[0, keep] for k, v in reported.items()}
+    log(f"reference {model}: {draws:,} exact posterior draws in {time.perf_counter() - start:.1f} s")
+    facts = {"model": model, "size": spec.size_label(), "backend": "exact", "sampler": "exact_posterior",
+             "settings": {"chains": 1, "draws": draws}, "seed": seed, "ess_bulk_min": float(draws), "rhat_max": 1.0,
+             "divergences": 0, "ebfmi": "not applicable (independent draws)",
+             "thinning": {"factor": 1, "candidates": draws, "kept": thinned},
+             "summary_from": f"{draws:,} independent draws of SPEC.exact_posterior (mean, sd, quantiles and MCSEs)",
+             "criteria": "exact: independent draws from the known posterior"}
+    return Reference(model, spec.size_label(), "exact", True, [], summary, thinned_draws, facts)
 
 
 def check(ref: Reference, spec, data, backend: str, *, seed: int, cores: int, target_accept: float, log=print) -> dict:
@@ -219,7 +254,7 @@ def check(ref: Reference, spec, data, backend: str, *, seed: int, cores: int, ta
         fit, _, module = _fit(backend, spec, data, settings, seed)
     except Exception as err:
         return {"backend": backend, "accuracy": "not run", "error": f"{type(err).__name__}: {err}"[:500]}
-    result = compare(ref.summary, summarise(spec.with_derived(fit.draws, data)))
+    result = compare(ref.summary, cell_statistics(spec.with_derived(fit.draws, data)))
     out = {"backend": backend, "versions": module.versions(), "settings": settings.to_dict(), "seed": seed,
            "divergences": int(np.sum(fit.diverging)), "wall_s": time.perf_counter() - start, **result}
     log(f"check {ref.model} x {backend}: {result['accuracy']} (worst {result['accuracy_worst']}, "
@@ -268,6 +303,32 @@ def reason_text(ref: Reference) -> str:
               "Benchmark cells of this model get the accuracy verdict `no reference`. The numbers are in "
               "`provenance.json`."]
     return "\n".join(lines) + "\n"
+
+
+def upgrade_summary(folder: Path) -> bool:
+    """A stored reference whose summary predates the spread statistics (no ``mcse_sd``): its summary made
+    again from its stored thinned draws (one chain of near-independent draws), with a note in its
+    provenance; True when it was upgraded."""
+    from harness.accuracy import SUMMARY_COLUMNS
+    from harness.results import write_csv_atomic, write_json_atomic
+
+    folder = Path(folder)
+    summary_path, draws_path = folder / SUMMARY_FILE, folder / DRAWS_FILE
+    if not summary_path.is_file() or not draws_path.is_file():
+        return False
+    import pandas as pd
+
+    if set(SUMMARY_COLUMNS) <= set(pd.read_csv(summary_path).columns):
+        return False
+    with np.load(draws_path) as z:
+        draws = {k: np.asarray(z[k], dtype=np.float64)[None] for k in z.files}  # (1, n, *shape)
+    write_csv_atomic(summary_path, summarise(draws))
+    prov_path = folder / PROVENANCE_FILE
+    prov = json.loads(prov_path.read_text()) if prov_path.is_file() else {}
+    prov["summary_from"] = ("the stored thinned draws (near-independent, one chain): remade to add the MCSEs of "
+                            "the sd and of the 5% and 95% quantiles (harness.reference.core.upgrade_summary)")
+    write_json_atomic(prov_path, prov)
+    return True
 
 
 def table(root: Path) -> list[dict]:

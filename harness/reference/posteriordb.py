@@ -72,8 +72,8 @@ def stack_param(chains: list[dict[str, np.ndarray]], name: str, shape: tuple[int
 
 def import_reference(model: str, posteriordb_dir: Path):
     """The model's reference posterior from posteriordb's draws (see the module docstring)."""
+    from harness.accuracy import flatten, summarise
     from harness.catalogue import get_model
-    from harness.reference.accuracy import flatten, summarise
     from harness.reference.core import Reference
 
     spec = get_model(model)

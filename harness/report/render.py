@@ -2,7 +2,7 @@
 
 The HTML embeds every figure as a base64 PNG, so the file can be mailed or attached to a CI job as is.
 The Markdown (``markdown_report``) is short enough for a CI job summary: the per-model verdicts, the
-benchmark table of ``harness.tables.markdown_summary``, SBC verdicts and one provenance line.
+benchmark table of ``harness.run.summary.markdown_summary``, SBC verdicts and one provenance line.
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ from harness.loaders import (
     sbc_verdicts,
 )
 from harness.report import figures
+from harness.run.summary import markdown_summary, summary_table
 from harness.tables import fmt as _fmt
-from harness.tables import markdown_summary, markdown_table, summary_table
+from harness.tables import markdown_table
 
 
 @dataclass

@@ -29,6 +29,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from harness.isolation import kill_group, start_isolated
+
 _PROCESS = None  # this Dask worker's FitProcess
 _DEVICE = None  # the device its environment was made for
 _LOCK = threading.Lock()
@@ -82,10 +84,9 @@ class FitProcess:
         ours, theirs = socket.socketpair()
         log: Any = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - closed below
         try:
-            self.proc = subprocess.Popen(
+            self.proc = start_isolated(
                 [sys.executable, "-m", "harness.sbc.child", str(theirs.fileno()), str(os.getpid())],
-                env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, pass_fds=(theirs.fileno(),),
-                start_new_session=True)
+                env=env, stdin=subprocess.DEVNULL, stdout=log, pass_fds=(theirs.fileno(),))
         finally:
             theirs.close()
             if log_path:
@@ -117,11 +118,7 @@ class FitProcess:
 
     def kill(self) -> None:
         """SIGKILL the process group (the process and anything it started)."""
-        for kill in (lambda: os.killpg(self.proc.pid, signal.SIGKILL), self.proc.kill):
-            try:
-                kill()
-            except (ProcessLookupError, PermissionError, OSError):
-                pass
+        kill_group(self.proc)
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from harness.backends import backend_names, default_backends
 from harness.catalogue import model_names
-from harness.commands.run_cmd import add_sampler_arguments, parse_names, sampler_settings
+from harness.cli_options import add_sampler_arguments, parse_names, sampler_settings
 from harness.sbc import plan as sbc_plan
 from harness.sbc.markdown import markdown_table
 from harness.sbc.plan import DEFAULT_BATCH, DEFAULT_TIMEOUT_S, SBC_CHAINS, SBC_DRAWS, SBC_WARMUP, SBCPlan
@@ -62,7 +62,8 @@ def configure(parser) -> None:
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="run the replicates on the Dask cluster whose scheduler is at ADDRESS (e.g. tcp://10.0.0.5:8786) "
                              "instead of an embedded local cluster; its workers need the harness and the backends "
-                             "installed and should offer the resource cores=1")
+                             "installed (plain workers run one replicate task per thread; workers that declare a "
+                             "'cores' resource get tasks claiming cores=1)")
     parser.add_argument("--out", type=Path, help="run directory (default: results/sbc/<UTC time>)")
     parser.add_argument("--resume", type=Path, metavar="DIR",
                         help="continue the SBC run in DIR (its settings; --sims/--models/--backends may extend it)")

@@ -6,15 +6,8 @@ import numpy as np
 import pandas as pd
 
 from harness.sbc.summary import expected_false_alarms
+from harness.tables import fmt
 from harness.tables import markdown_table as table
-
-
-def _num(value, fmt: str) -> str:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return "-"
-    return fmt.format(value) if np.isfinite(value) else "-"
 
 
 def markdown_table(summary: pd.DataFrame) -> str:
@@ -31,11 +24,11 @@ def markdown_table(summary: pd.DataFrame) -> str:
         failed_q = r.failed_quantities if isinstance(r.failed_quantities, str) and r.failed_quantities else "-"
         confirm = "-"
         if r.confirm_sims:
-            confirm = (f"{_num(r.confirm_sims, '{:.0f}')} fresh, p = {_num(r.confirm_p, '{:.3g}')}, Holm {_num(r.confirm_p_holm, '{:.3g}')}"
-                       f", detects {_num(r.confirm_power_shift, '{:.2f}')} sd")
+            confirm = (f"{fmt(r.confirm_sims, '{:.0f}')} fresh, p = {fmt(r.confirm_p, '{:.3g}')}, Holm {fmt(r.confirm_p_holm, '{:.3g}')}"
+                       f", detects {fmt(r.confirm_power_shift, '{:.2f}')} sd")
         rows.append([
             r.model, r.backend, r.sims, f"{r.failed} ({r.failed_frac:.1%}{f'; {lost} at compile' if lost else ''})",
-            r.verdict, _num(r.p_value, "{:.3g}"), _num(r.power_shift, "{:.2f} sd"), confirm,
+            r.verdict, fmt(r.p_value, "{:.3g}"), fmt(r.power_shift, "{:.2f} sd"), confirm,
             f"{r.verdict_no_divergent} ({r.excluded_frac_no_divergent:.1%})", failed_q,
             f"{r.coverage_50:.2f}/{r.coverage_80:.2f}/{r.coverage_95:.2f}", f"{r.reps_per_s:.2f}",
         ])

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.backends import get_backend, load_module
+from harness.backends import get_backend, load_module, validate_backends
 from harness.backends.base import SupportsBatch
-from harness.paths import utc_stamp
-from harness.runner import validate_names
+from harness.catalogue import validate_models
+from harness.paths import sbc_root, stamped
 from harness.sbc import power, stats
 from harness.sbc.ranks import DEFAULT_KEPT
 from harness.sbc.store import combo_key
@@ -87,7 +87,8 @@ def default_sims(backends: list[str]) -> dict[str, int]:
 
 def validate(plan: SBCPlan) -> None:
     """Every name and number is checked before any work starts."""
-    validate_names(plan.models, plan.backends)
+    validate_models(plan.models)
+    validate_backends(plan.backends)
     for name in plan.backends:
         module = load_module(name)
         get_backend(name)  # an uninstalled backend is an error before any work starts
@@ -113,8 +114,8 @@ def validate(plan: SBCPlan) -> None:
         raise SettingsError(f"timeout must be positive, got {plan.timeout_s!r}")
 
 
-def default_run_dir(base: Path = Path("results") / "sbc") -> Path:
-    return base / utc_stamp()
+def default_run_dir() -> Path:
+    return stamped(sbc_root())
 
 
 def _batched(backend: str) -> bool:

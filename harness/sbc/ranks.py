@@ -56,9 +56,14 @@ def param_component_names(spec: ModelSpec, data: Data) -> list[str]:
     return names
 
 
+def extra_quantities(spec: ModelSpec) -> tuple[str, ...]:
+    """``loglik`` and ``joint`` where the model has a numpy density, else none."""
+    return EXTRA_QUANTITIES if spec.has_density else ()
+
+
 def quantity_names(spec: ModelSpec, data: Data) -> list[str]:
-    """Every test quantity: parameter components, then ``loglik`` and ``joint``."""
-    return param_component_names(spec, data) + list(EXTRA_QUANTITIES)
+    """Every test quantity: parameter components, then ``loglik`` and ``joint`` (models with a numpy density)."""
+    return param_component_names(spec, data) + list(extra_quantities(spec))
 
 
 def flatten_point(spec: ModelSpec, data: Data, params: Params) -> np.ndarray:
@@ -209,8 +214,10 @@ def rank_of(true: np.ndarray, draws: np.ndarray, rng: np.random.Generator) -> np
     return less + rng.integers(0, equal + 1)
 
 
-def log_terms(spec: ModelSpec, data: Data, params: Params) -> tuple[float, float]:
-    """(loglik, joint) at one point: the extra test quantities."""
+def log_terms(spec: ModelSpec, data: Data, params: Params) -> tuple[float, ...]:
+    """(loglik, joint) at one point: the extra test quantities; () for a model without a numpy density."""
+    if spec.log_prior is None or spec.log_likelihood is None:
+        return ()
     loglik = float(spec.log_likelihood(params, data))
     return loglik, float(spec.log_prior(params, data)) + loglik
 
@@ -245,11 +252,13 @@ def replicate_ranks(spec: ModelSpec, data: Data, truth: Params, draws: dict[str,
     """
     x = flatten_draws(spec, data, draws)
     n_chain, n_draw, n_par = x.shape
-    values = np.empty((n_chain, n_draw, n_par + len(EXTRA_QUANTITIES)))
+    extras = extra_quantities(spec)
+    values = np.empty((n_chain, n_draw, n_par + len(extras)))
     values[:, :, :n_par] = x
-    for c in range(n_chain):
-        for d in range(n_draw):
-            values[c, d, n_par:] = log_terms(spec, data, point_at(spec, draws, c, d))
+    if extras:
+        for c in range(n_chain):
+            for d in range(n_draw):
+                values[c, d, n_par:] = log_terms(spec, data, point_at(spec, draws, c, d))
     names = quantity_names(spec, data)
     if np.any(np.isnan(values)):
         raise FloatingPointError(f"NaN test quantities: {[n for j, n in enumerate(names) if np.isnan(values[..., j]).any()]}")
@@ -268,5 +277,5 @@ def replicate_ranks(spec: ModelSpec, data: Data, truth: Params, draws: dict[str,
         thin=t.factor,
         ess_bulk_min=t.ess,
         info={"candidates": t.candidates, "ess_params_min": float(np.min(ess_all[:n_par])) if n_par else float("nan"),
-              **{f"ess_{q}": float(e) for q, e in zip(EXTRA_QUANTITIES, ess_all[n_par:])}},
+              **{f"ess_{q}": float(e) for q, e in zip(extras, ess_all[n_par:])}},
     )

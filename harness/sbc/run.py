@@ -116,6 +116,18 @@ class Executor:
             cluster.wait_for_capacity(self.client, {}, self.scheduler)  # any worker at all
         self.needs = cluster.needs_for(self.plan.settings, self.client)
         self.slots = cluster.wait_for_capacity(self.client, self.needs, self.scheduler)
+        self._record_placement(cluster.placement(self.client, self.needs))
+
+    def _record_placement(self, placement: dict) -> None:
+        """The cluster's placement rule in the run's provenance (``manifest.json``: ``execution.placement``)."""
+        import json
+
+        from harness.results import write_json_atomic
+
+        path = self.log_dir.parent / "manifest.json"
+        manifest = json.loads(path.read_text()) if path.is_file() else {}
+        manifest.setdefault("execution", {})["placement"] = placement
+        write_json_atomic(path, manifest)
 
     def run(self, queue: deque[Task]):
         """Yield (task, records) for the tasks of ``queue`` as they finish; tasks the caller removes

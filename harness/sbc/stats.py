@@ -44,6 +44,7 @@ import numpy as np
 from scipy import stats
 
 from harness import diagnostics
+from harness.stats import holm  # noqa: F401 (the SBC verdicts' Holm; re-exported)
 
 DEFAULT_ALPHA = 0.05
 MAX_FAILED_FRAC = 0.05
@@ -197,20 +198,6 @@ def _critical_value(n: int, kept: int, level: float) -> float:
         else:
             hi = mid
     return float(values[lo]) if lo >= 0 else -1.0
-
-
-def holm(p_values: list[float]) -> list[float]:
-    """Holm-adjusted p-values (step-down, monotone): reject H_i at family level alpha iff adjusted_i < alpha."""
-    p = np.asarray(p_values, dtype=float)
-    out = np.full(p.shape, np.nan)
-    ok = np.flatnonzero(np.isfinite(p))
-    m = ok.size
-    order = ok[np.argsort(p[ok], kind="stable")]
-    running = 0.0
-    for i, idx in enumerate(order):
-        running = max(running, min(1.0, (m - i) * p[idx]))
-        out[idx] = running
-    return out.tolist()
 
 
 @dataclass

@@ -6,7 +6,7 @@ Runs ``--cells`` cheap cells (``normal_mean`` on the ``fake_exact`` test backend
 ways and prints the wall time of each:
 
 * ``sequential``: the runner before Dask: one cell process after another (``_run_worker`` + ``RunStore.add``);
-* ``dask1``: ``harness.runner.run`` on an embedded LocalCluster with 1 worker;
+* ``dask1``: ``harness.run.runner.run`` on an embedded LocalCluster with 1 worker;
 * ``dask2``: the same with 2 workers (cells side by side).
 
 ``dask1 - sequential`` is the Dask overhead (cluster start-up, task round trips, results shipped back).
@@ -36,7 +36,9 @@ def main() -> None:
 
     from harness import provenance
     from harness.results import RunStore
-    from harness.runner import RunPlan, _run_worker, plan_cells, plan_settings, run
+    from harness.run.plan import RunPlan, plan_cells, plan_settings
+    from harness.run.runner import run
+    from harness.run.runner import run_cell_process as _run_worker
     from harness.settings import SamplerSettings
 
     plan = RunPlan(models=["normal_mean"], backends=["fake_exact"], repeats=args.cells, equivalence=False,

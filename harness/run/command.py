@@ -7,38 +7,13 @@ from pathlib import Path
 
 from harness.backends import backend_names, default_backends
 from harness.catalogue import model_names
+from harness.cli_options import add_sampler_arguments, parse_names, sampler_settings
 from harness.results import load_results
-from harness.runner import DEFAULT_TIMEOUT_S, RunPlan, default_run_dir, parse_size, plan_from_settings, run
-from harness.settings import SamplerSettings, SettingsError
-from harness.tables import markdown_summary
-
-
-def parse_names(text: str | None, valid: list[str], default: list[str]) -> list[str]:
-    """'a,b' -> ['a', 'b']; 'all' -> every valid name; nothing -> the default (names are checked later)."""
-    if not text:
-        return list(default)
-    if text == "all":
-        return list(valid)
-    return [n.strip() for n in text.split(",") if n.strip()]
-
-
-def add_sampler_arguments(parser, chains=4, warmup=1000, draws=1000) -> None:
-    """The sampler options shared by ``run`` and ``sbc``."""
-    parser.add_argument("--chains", type=int, default=chains)
-    parser.add_argument("--warmup", type=int, default=warmup, help="warm-up (adaptation) iterations per chain")
-    parser.add_argument("--draws", type=int, default=draws, help="kept iterations per chain")
-    parser.add_argument("--target-accept", type=float, default=0.8)
-    parser.add_argument("--max-treedepth", type=int, default=10)
-    parser.add_argument("--device", default="cpu", help="cpu or gpu (GPU cells of CPU-only backends are skipped)")
-    parser.add_argument("--cores", type=int, default=1, help="core budget per cell (threads, parallel chains)")
-    parser.add_argument("--seed", type=int, default=0, help="root seed; every other seed derives from it")
-
-
-def sampler_settings(args) -> SamplerSettings:
-    return SamplerSettings(
-        chains=args.chains, warmup=args.warmup, draws=args.draws, target_accept=args.target_accept,
-        max_treedepth=args.max_treedepth, device=args.device, cores=args.cores,
-    )
+from harness.run.plan import DEFAULT_TIMEOUT_S, RunPlan, plan_from_settings, stored_manifest
+from harness.run.runner import default_run_dir, run
+from harness.run.summary import markdown_summary
+from harness.settings import SettingsError
+from harness.spec import parse_size
 
 
 def configure(parser) -> None:
@@ -90,9 +65,7 @@ def build_plan(args) -> RunPlan:
     """The plan from the command line; with ``--resume`` the stored plan, with any options given on top."""
     given = {dest: getattr(args, dest) for dest in PLAN_OPTIONS if getattr(args, dest, None) is not None}
     if args.resume:
-        from harness.runner import _stored_manifest
-
-        stored = _stored_manifest(args.resume)["settings"]
+        stored = stored_manifest(args.resume)["settings"]
         plan = plan_from_settings(stored, **{PLAN_OPTIONS[d]: _plan_value(d, v) for d, v in given.items()})
         plan.equivalence = not args.no_equivalence
         return plan

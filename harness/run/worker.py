@@ -1,67 +1,36 @@
-"""One cell (model x backend x repeat) in its own process: ``python -m harness.worker TASK.json``.
+"""One cell (model x backend x repeat) in its own process: ``python -m harness.run.worker TASK.json``.
 
 The runner starts this with the thread/device environment already set (``harness.threads``), waits
 with a timeout, and turns a crash or a hang into a record itself. Everything that can fail inside a
 cell becomes a record with a status and the error text.
+
+Where the cell's time goes (every record, seconds): ``startup_s`` (from the runner starting the
+process to this module running: interpreter start and the harness's own imports), ``import_s`` (the
+backend's libraries), ``compile_s``, ``warmup_s``, ``sampling_s`` (the backend's phases, see
+``harness.backends.base``), ``overhead_s`` (the rest of the sampling call: chain start-up, draws
+conversion, HTTP round trips), ``diagnostics_s`` (ESS, R-hat, accuracy) and ``write_s`` (the draws file).
 """
 
 from __future__ import annotations
 
-import json
-import math
-import os
-import resource
-import sys
 import time
-import traceback
-from pathlib import Path
 
-import numpy as np
+_T0 = time.time()  # before any import of this process but the interpreter's own: the end of start-up
 
-from harness.diagnostics import ESS_MIN, RHAT_MAX
-from harness.results import write_json_atomic
+import importlib  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import sys  # noqa: E402
+import traceback  # noqa: E402
+from pathlib import Path  # noqa: E402
 
+import numpy as np  # noqa: E402
 
-def _peak_rss_mb() -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, children) / 1024.0
+from harness.diagnostics import ESS_MIN, RHAT_MAX  # noqa: E402
+from harness.resources import peak_device_mb, peak_rss_mb, tree_cpu_seconds  # noqa: E402
+from harness.results import write_json_atomic  # noqa: E402
 
-
-def _peak_device_mb(backend) -> float | None:
-    """The backend's optional ``peak_device_memory_mb()`` (accelerator memory, MiB); None without one."""
-    from harness.backends import optional_hook
-
-    hook = optional_hook(backend, "peak_device_memory_mb") if backend is not None else None
-    if hook is None:
-        return None
-    try:
-        value = hook()
-    except Exception:  # a diagnostic must never fail the cell
-        return None
-    return None if value is None else float(value)
-
-
-def tree_cpu_seconds() -> float:
-    """CPU seconds (user + system) of this process and every process of its session, reaped or alive.
-
-    A cell's worker leads its own session (the runner starts it with ``start_new_session``), so this
-    counts threads and helper processes a backend starts (httpstan's pool, nutpie's threads).
-    Linux ``/proc``; elsewhere only this process and its reaped children.
-    """
-    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-    session, total = os.getsid(0), 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[3]) == session:  # fields[0] is field 3 of stat(5): state
-            total += sum(int(v) for v in fields[11:15]) / tick  # utime, stime, cutime, cstime
-    if total == 0.0:
-        usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
-        total = sum(u.ru_utime + u.ru_stime for u in usage)
-    return total
+PHASES = ("startup_s", "import_s", "compile_s", "warmup_s", "sampling_s", "overhead_s", "diagnostics_s", "write_s")
 
 
 def save_draws(path: Path, fit, record: dict, settings) -> None:
@@ -96,17 +65,21 @@ def run_cell(task: dict) -> dict:
         "repeat": task["repeat"], "seed": task["seed"], "device": settings.device, "size": "",
         **settings.to_dict(), "status": "failed", "error": "",
     }
+    if task.get("started"):
+        record["startup_s"] = max(0.0, _T0 - float(task["started"]))
     start = time.perf_counter()
     backend = None
     try:
+        from harness.accuracy import accuracy, cell_statistics
         from harness.backends import BackendUnavailableError, get_backend, optional_hook
         from harness.catalogue import get_model
         from harness.metrics import fit_metrics
+        from harness.results import write_csv_atomic
 
         spec = get_model(task["model"])
         record["size"] = spec.size_label(task["size"])
         data = spec.data(**task["size"])
-        record["data_size"] = int(sum(np.size(data[k]) for k in spec.observed))
+        record["data_size"] = spec.n_observed(data)
         try:
             backend = get_backend(task["backend"])
         except BackendUnavailableError as err:
@@ -118,34 +91,48 @@ def run_cell(task: dict) -> dict:
             ok, why = gpu_available()
             if not ok:
                 return {**record, "status": "skipped", "error": f"no GPU: {why}"}
+        clock = time.perf_counter()
+        for module in backend.CAPABILITIES.requires:
+            importlib.import_module(module)
         record["versions"] = backend.versions()
+        record["import_s"] = time.perf_counter() - clock
         compiled = backend.compile(spec, data, settings)
         cpu_before, wall_before = tree_cpu_seconds(), time.perf_counter()
         fit = backend.sample(compiled, data, settings, task["seed"])
         sample_wall_s = time.perf_counter() - wall_before
         record.update(sample_wall_s=sample_wall_s, sample_cpu_s=tree_cpu_seconds() - cpu_before)
-        total_s = time.perf_counter() - start
+        clock = time.perf_counter()
         bad = [k for k, v in fit.draws.items() if not np.all(np.isfinite(v))]
         if bad:
             raise FloatingPointError(f"non-finite draws in {bad}")
-        metrics = fit_metrics(fit, spec.with_derived(fit.draws, data))
+        reported = spec.with_derived(fit.draws, data)
+        metrics = fit_metrics(fit, reported)
         ess = metrics["ess_bulk_min"]
         record.update(metrics)
-        from harness.reference.accuracy import accuracy
-
-        record.update(accuracy(spec.name, record["size"], spec.with_derived(fit.draws, data)))
+        record["divergent_draws"] = int(fit.diverging.size)
+        statistics = cell_statistics(reported)
+        if task.get("accuracy_path"):
+            Path(task["accuracy_path"]).parent.mkdir(parents=True, exist_ok=True)
+            write_csv_atomic(Path(task["accuracy_path"]), statistics)
+        record.update(accuracy(spec.name, record["size"], reported, statistics=statistics))
+        record["diagnostics_s"] = time.perf_counter() - clock
+        clock = time.perf_counter()
         if task.get("draws_path"):
             save_draws(Path(task["draws_path"]), fit, record, settings)
             record["draws_file"] = Path(task["draws_path"]).name
+        record["write_s"] = time.perf_counter() - clock
+        total_s = time.perf_counter() - start
         record.update(
             status="ok",
             compile_s=compiled.compile_s + fit.extra_compile_s,
             cache_hit=compiled.cache_hit,
             warmup_s=fit.warmup_s,
             sampling_s=fit.sampling_s,
+            overhead_s=max(0.0, sample_wall_s - fit.warmup_s - fit.sampling_s - fit.extra_compile_s),
             total_s=total_s,
             ess_per_s=ess / fit.sampling_s if fit.sampling_s > 0 else math.nan,
             ess_per_s_total=ess / total_s,
+            sampling_per_grad=fit.sampling_s / metrics["n_grad"] if metrics["n_grad"] else math.nan,
             flags=_flags(metrics, settings.chains),
             sampler={**compiled.info, **fit.info}.get("sampler", task["backend"]),
             backend_info={**compiled.info, **fit.info},
@@ -154,8 +141,8 @@ def run_cell(task: dict) -> dict:
         record["status"] = "failed"
         record["error"] = f"{type(err).__name__}: {err}\n" + "".join(traceback.format_exc()[-4000:])
     finally:
-        record["peak_rss_mb"] = _peak_rss_mb()
-        record["peak_device_mb"] = _peak_device_mb(backend)
+        record["peak_rss_mb"] = peak_rss_mb()
+        record["peak_device_mb"] = peak_device_mb(backend)
         record.setdefault("total_s", time.perf_counter() - start)
     return record
 

@@ -10,7 +10,7 @@ with the gradient count the way a real sampler's does. One gradient is a pass ov
 ``PPL_FAKE_SLOWDOWN_MODE=work`` (the default), that fraction more of the same work per gradient, as
 a slower implementation would do (it shows in CPU time and wall time); with ``sleep``, a sleep of
 that fraction of the measured work every 200 gradients (waiting: it shows in wall time only).
-Register it with ``PPL_HARNESS_EXTRA_BACKENDS=fake_slow=tests.fakes.slow``.
+Registered (by ``harness.ab.calibrate`` and the tests) with ``PPL_HARNESS_EXTRA_BACKENDS=fake_slow=harness.ab.calibration_backend``; it is not a default backend.
 """
 
 import os

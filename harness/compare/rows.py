@@ -1,4 +1,4 @@
-"""Compare two benchmark runs: timing, deterministic and correctness metrics, and their provenance.
+"""Compare two benchmark runs: the rows (timing, deterministic and correctness metrics) and provenance.
 
 Cells are grouped by model x size x backend x device. Every comparison is one ``Row`` with a
 verdict; ``Comparison.regressions`` are the rows that fail the gate.
@@ -45,7 +45,7 @@ import pandas as pd
 
 from harness.compare.stats import DEFAULT_ALPHA, DEFAULT_FACTOR, decisive, repeats_needed, timing_test
 from harness.loaders import first_line, load_equivalence, load_run
-from harness.tables import markdown_table
+from harness.tables import fmt_change, fmt_ratio, fmt_unit
 
 # (column, higher is better, unit)
 TIMING_METRICS = [
@@ -110,26 +110,6 @@ class Comparison:
 # ---------------------------------------------------------------- helpers
 
 
-def _fmt(value, unit: str = "") -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "-"
-    if unit == "s":
-        return f"{value:.3g} s" if value < 100 else f"{value:,.0f} s"
-    if unit == "us":
-        return f"{value * 1e6:.3g} µs"
-    if unit == "1/s":
-        return f"{value:,.0f}/s" if value >= 100 else f"{value:.3g}/s"
-    if isinstance(value, (int, np.integer)) or float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:.4g}"
-
-
-def _pct(base: float, new: float) -> str:
-    if not (math.isfinite(base) and math.isfinite(new)) or base == 0:
-        return "-"
-    return f"{(new - base) / abs(base) * 100:+.1f}%"
-
-
 def _cache_state(value) -> bool | None:
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
@@ -164,7 +144,7 @@ def _cache_subset(base: pd.DataFrame, new: pd.DataFrame) -> tuple[pd.DataFrame, 
 def timing_rows(key: CellKey, base: pd.DataFrame, new: pd.DataFrame, factor: float, alpha: float,
                 min_seconds: float) -> list[Row]:
     rows = []
-    bok, nok = _with_derived(base[base["status"] == "ok"]), _with_derived(new[new["status"] == "ok"])
+    bok, nok = with_derived(base[base["status"] == "ok"]), with_derived(new[new["status"] == "ok"])
     for metric, higher, unit in TIMING_METRICS:
         b, n, note = bok, nok, ""
         if metric in CACHE_SENSITIVE and "cache_hit" in base:
@@ -175,8 +155,8 @@ def timing_rows(key: CellKey, base: pd.DataFrame, new: pd.DataFrame, factor: flo
             continue  # an optional metric neither run recorded
         if bv.empty or nv.empty:
             why = note or ("no finished runs in " + ("baseline" if bv.empty else "new"))
-            rows.append(Row(*key, "timing", metric, _fmt(bv.median() if len(bv) else math.nan, unit),
-                            _fmt(nv.median() if len(nv) else math.nan, unit), "-", NOT_COMPARED, why))
+            rows.append(Row(*key, "timing", metric, fmt_unit(bv.median() if len(bv) else math.nan, unit),
+                            fmt_unit(nv.median() if len(nv) else math.nan, unit), "-", NOT_COMPARED, why))
             continue
         res = timing_test(bv, nv, factor=factor, alpha=alpha, higher_is_better=higher)
         detail = res.detail + (f"; {note}" if note else "")
@@ -193,18 +173,12 @@ def timing_rows(key: CellKey, base: pd.DataFrame, new: pd.DataFrame, factor: flo
             if delta < min_seconds:
                 detail += f"; not flagged: medians {delta * 1000:.1f} ms apart, below the {min_seconds * 1000:g} ms floor"
                 verdict = OK
-        rows.append(Row(*key, "timing", metric, _fmt(res.base_median, unit), _fmt(res.new_median, unit),
-                        _pct(res.base_median, res.new_median), verdict, detail, _fmt_ratio(res.detectable)))
+        rows.append(Row(*key, "timing", metric, fmt_unit(res.base_median, unit), fmt_unit(res.new_median, unit),
+                        fmt_change(res.base_median, res.new_median), verdict, detail, fmt_ratio(res.detectable)))
     return rows
 
 
-def _fmt_ratio(value: float) -> str:
-    if isinstance(value, float) and math.isnan(value):
-        return "-"
-    return "never (too few repeats)" if math.isinf(value) else f"x{value:.2f}"
-
-
-def _with_derived(frame: pd.DataFrame) -> pd.DataFrame:
+def with_derived(frame: pd.DataFrame) -> pd.DataFrame:
     """Add ``sampling_per_grad`` (seconds per gradient evaluation in the sampling phase)."""
     if "sampling_s" not in frame or "n_grad" not in frame:
         return frame.assign(sampling_per_grad=np.nan)
@@ -276,7 +250,7 @@ def deterministic_rows(key: CellKey, base: pd.DataFrame, new: pd.DataFrame, fail
             detail = "; ".join(f"r{r}: {int(b):,} -> {int(n):,}" for r, b, n in diff[:6]) + (" ..." if len(diff) > 6 else "")
             detail += why
             rows.append(Row(*key, "deterministic", metric, f"{int(bsum):,}", f"{int(nsum):,}",
-                            f"{int(nsum - bsum):+,} ({_pct(bsum, nsum)})", changed_verdict, detail))
+                            f"{int(nsum - bsum):+,} ({fmt_change(bsum, nsum)})", changed_verdict, detail))
         else:
             rows.append(Row(*key, "deterministic", metric, f"{int(bsum):,}", f"{int(nsum):,}", "identical", OK,
                             f"sum over {len(num)} runs"))
@@ -476,68 +450,3 @@ def compare_runs(base_dir: str | Path, new_dir: str | Path, *, factor: float = D
                          f"{repeats_needed(alpha)} a side), so these timings are advisory, never failing: "
                          + ", ".join(sorted(few)))
     return cmp
-
-
-# ---------------------------------------------------------------- Markdown
-
-TABLE_HEADERS = ["backend", "kind", "metric", "baseline", "new", "change", "detectable", "verdict", "detail"]
-_MARK = {REGRESSION: "**REGRESSION**", IMPROVED: "improved", CHANGED: "changed", OK: "ok", ADVISORY: "*worse (advisory)*"}
-
-
-def _manifest_line(label: str, path: Path) -> str:
-    try:
-        m = json.loads((path / "manifest.json").read_text())
-    except (OSError, json.JSONDecodeError):
-        return f"- {label}: `{path}` (no manifest)"
-    machine, git = m.get("machine") or {}, m.get("git") or {}
-    commit = (git.get("commit") or "no git")[:10] + (" dirty" if git.get("dirty") else "")
-    line = (f"- {label}: `{path}` ({m.get('created', '?')}, {machine.get('cpu', '?')}, "
-            f"{machine.get('cpu_count', '?')} cores, commit {commit})")
-    ab = m.get("ab") or {}
-    if ab:
-        versions = ", ".join(f"{k} {v}" for k, v in sorted((ab.get("versions") or {}).items()))
-        line += f"; A/B side {ab.get('side', '?')}: `{ab.get('spec', '?')}` ({ab.get('kind', '?')})"
-        line += f"; {versions}" if versions else ""
-    return line
-
-
-def markdown(cmp: Comparison, factor: float = DEFAULT_FACTOR, alpha: float = DEFAULT_ALPHA,
-             show_ok: bool = True, title: str = "ppl-harness compare") -> str:
-    root = lambda p: p if p.is_dir() else p.parent  # noqa: E731
-    lines = [f"## {title}", "", _manifest_line("baseline", root(cmp.base_dir)),
-             _manifest_line("new", root(cmp.new_dir)), "",
-             f"Timing regression: ratio of medians > {factor:g} and a one-sided exact permutation test of the "
-             f"rank sum (ties handled) p < {alpha:g}, which needs >= {repeats_needed(alpha)} repeats per side "
-             "(with fewer the row is *advisory* and never fails). *detectable*: the slowdown this run would "
-             "catch with 80 % probability, from the spread it saw. Deterministic metrics (same seed, same "
-             "settings) must be identical; with different library versions a change is expected. "
-             "Correctness: runs no longer ok, new divergences, equivalence or SBC pass -> fail.", ""]
-    if cmp.warnings:
-        level = "Errors (--strict)" if cmp.strict else "Warnings (errors with --strict)"
-        lines += [f"### {level}", ""] + [f"- {w}" for w in cmp.warnings] + [""]
-    if cmp.notes:
-        lines += ["### Notes", ""] + [f"- {n}" for n in cmp.notes] + [""]
-    for model in dict.fromkeys(r.model for r in cmp.rows):
-        mine = [r for r in cmp.rows if r.model == model and (show_ok or r.verdict != OK)]
-        if not mine:
-            continue
-        cells = []
-        for r in mine:
-            who = r.backend + (f" ({r.size})" if r.size else "") + (f" [{r.device}]" if r.device not in ("", "cpu") else "")
-            cells.append([who, r.kind, r.metric, r.base, r.new, r.change, r.detectable or "-",
-                          _MARK.get(r.verdict, r.verdict), r.detail])
-        lines += [f"### {model}", "", markdown_table(cells, TABLE_HEADERS), ""]
-    regs = cmp.regressions
-    if regs:
-        lines.append(f"**Result: {len(regs)} regression(s)**")
-        lines += [f"- {r.model}{f' ({r.size})' if r.size else ''} / {r.backend} / {r.metric}: "
-                  f"{r.base} -> {r.new} ({r.detail})" for r in regs]
-    elif cmp.strict and cmp.warnings:
-        lines.append(f"**Result: no regression, but {len(cmp.warnings)} environment difference(s) (--strict)**")
-    else:
-        changed = [r for r in cmp.rows if r.verdict in (CHANGED, EXPECTED)]
-        advisory = [r for r in cmp.rows if r.verdict == ADVISORY]
-        extra = [f"{len(changed)} change(s) reported"] if changed else []
-        extra += [f"{len(advisory)} advisory slowdown(s), too few repeats to decide"] if advisory else []
-        lines.append("**Result: no regression**" + (f" ({'; '.join(extra)})" if extra else ""))
-    return "\n".join(lines) + "\n"
