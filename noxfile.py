@@ -140,14 +140,16 @@ def tests_oldest(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def bench(session: nox.Session) -> None:
-    """The default benchmark: every model x every backend, 4 chains x 1000 warm-up x 1000 draws.
+    """The benchmark: the standard suite (one or more models of every class) x every backend, 4 chains x
+    1000 warm-up x 1000 draws; ``nox -s bench -- --suite full`` for every model.
 
-    Cells run side by side on an embedded Dask cluster, each on its own core; each ok cell's draws
-    are kept as ArviZ InferenceData in ``<run>/draws/``.
+    Prints what it will run and a cost estimate first. Cells run side by side on an embedded Dask cluster,
+    each on its own core, each within the suite's time budget; each ok cell's draws are kept as ArviZ
+    InferenceData in ``<run>/draws/``.
     """
     python = stack_python(session)
     out = RUNS / f"bench-{stamp()}"
-    harness(session, python, "run", "--models", "all", "--chains", "4", "--warmup", "1000", "--draws", "1000",
+    harness(session, python, "run", "--suite", "standard", "--chains", "4", "--warmup", "1000", "--draws", "1000",
             "--repeats", "1", "--save-draws", "--out", str(out), *session.posargs)
 
 

@@ -73,3 +73,19 @@ def markdown(rec: Recommendation) -> str:
         headline=headline(rec), coverage=f"{min(cov):.0%}" if cov else "",
         ess_table=_ess_table(rec) if rec.ranked else "", time_table=_time_table(rec) if rec.ranked else "",
         excluded=excluded, commands=commands, rhat=RHAT_MAX, ess_min=ESS_MIN, limit=f"{DIVERGENCE_LIMIT:.0%}")
+
+
+def class_markdown(rankings) -> str:
+    """Per-class rankings (``harness.recommend.classes``) as Markdown."""
+    sections = []
+    for ranking in rankings:
+        rows = []
+        for rank, row, (lo, hi) in ranking.ranked():
+            rows.append([rank, row.backend, fmt(row.median, "{:.2f}"), f"{fmt(lo, '{:.2f}')}-{fmt(hi, '{:.2f}')}",
+                         len(row.relative)])
+        excluded = [[r.backend, r.excluded] for r in ranking.rows if r.excluded]
+        sections.append({"cls": ranking.cls, "models": ", ".join(ranking.models),
+                         "table": markdown_table(rows, ["rank", "backend", "relative ESS/s (median)", "interval",
+                                                        "models"]) if rows else "",
+                         "excluded": markdown_table(excluded, ["backend", "excluded for the class"]) if excluded else ""})
+    return render("classes.md.j2", sections=sections)

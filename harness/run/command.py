@@ -1,4 +1,10 @@
-"""``python -m harness run``: benchmark models x backends into a results directory."""
+"""``python -m harness run``: benchmark models x backends into a results directory.
+
+Every backend gets the same chains, warm-up, draws, target acceptance, tree depth, seeds and core budget;
+each cell runs in its own process with a time budget (``--timeout``). ``--suite standard|full`` picks the
+models and the budget of a benchmark suite (``harness.run.suites``) and prints what the run will do and
+cost before it starts.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,14 @@ from pathlib import Path
 
 from harness.backends import backend_names, default_backends
 from harness.catalogue import model_names
-from harness.cli_options import add_sampler_arguments, parse_names, sampler_settings
+from harness.cli_options import (
+    add_model_selection,
+    add_sampler_arguments,
+    apply_catalogues,
+    parse_names,
+    sampler_settings,
+    selected_models,
+)
 from harness.results import load_results
 from harness.run.plan import DEFAULT_TIMEOUT_S, RunPlan, plan_from_settings, stored_manifest
 from harness.run.runner import default_run_dir, run
@@ -15,21 +28,37 @@ from harness.run.summary import markdown_summary
 from harness.settings import SettingsError
 from harness.spec import parse_size
 
+EXAMPLES = """examples:
+  python -m harness run --models eight_schools_noncentered --backends numpyro,stan --repeats 3
+  python -m harness run --suite standard                 the default benchmark (nox -s bench)
+  python -m harness run --suite full --scheduler tcp://10.0.0.5:8786
+  python -m harness run --tags gp --size N=200 --dry-run  what a run would do and cost
+  python -m harness run --resume results/runs/20261130T122326Z
+"""
+
 
 def configure(parser) -> None:
-    parser.add_argument("--models", help="comma-separated model names, or 'all' (default: all)")
+    from harness.run.suites import SUITES
+
+    add_model_selection(parser)
+    parser.add_argument("--suite", choices=list(SUITES),
+                        help="a benchmark suite: " + "; ".join(f"{k}: {v['description']}" for k, v in SUITES.items())
+                             + " (sets the models unless --models or --tags is given, and the per-cell budget "
+                               "unless --timeout is given)")
     parser.add_argument("--backends", help=f"comma-separated backends, or 'all' (default: {','.join(default_backends())})")
     add_sampler_arguments(parser)
-    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=1, help="independent runs of every cell (distinct seeds)")
     parser.add_argument("--size", action="append", default=[], metavar="N=1000,D=10",
                         help="data size of size-scalable models; repeat the option for a sweep")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="seconds per cell before it is killed")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S,
+                        help="seconds per cell before it is killed and recorded as a timeout (its time budget)")
     parser.add_argument("--out", type=Path, help="run directory (default: results/runs/<UTC time>)")
     parser.add_argument("--no-equivalence", action="store_true",
                         help="skip the log-density equivalence check written to equivalence.csv")
     parser.add_argument("--save-draws", action="store_true",
                         help="keep each cell's draws as ArviZ InferenceData: <out>/draws/<cell>.nc (arviz.from_netcdf)")
-    parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--dry-run", action="store_true", help="print the plan and its cost estimate, run nothing")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--resume", type=Path, metavar="DIR",
                         help="finish the run in DIR: skip cells with a record, redo cells that were running; "
                              "plan options may be left out (the stored plan is used) and must not differ from it")
@@ -38,6 +67,7 @@ def configure(parser) -> None:
                              "instead of an embedded local cluster")
     parser.add_argument("--workers", type=int,
                         help="workers of the embedded local cluster (default: one per --cores CPUs of this machine)")
+    parser.epilog = EXAMPLES
     # plan options left out are None: a new run fills in the defaults, --resume the stored plan
     defaults = {dest: parser.get_default(dest) for dest in PLAN_OPTIONS}
     parser.set_defaults(_plan_defaults=defaults, **{dest: None for dest in PLAN_OPTIONS})
@@ -63,6 +93,16 @@ def _plan_value(dest: str, value):
 
 def build_plan(args) -> RunPlan:
     """The plan from the command line; with ``--resume`` the stored plan, with any options given on top."""
+    from harness.run.suites import SUITES, suite_models
+
+    apply_catalogues(args)
+    if getattr(args, "suite", None):
+        if args.models is None and not getattr(args, "tags", None):
+            args.models = ",".join(suite_models(args.suite))
+        if args.timeout is None:
+            args.timeout = SUITES[args.suite]["timeout_s"]
+    if getattr(args, "tags", None) and not args.resume:
+        args.models = ",".join(selected_models(args))
     given = {dest: getattr(args, dest) for dest in PLAN_OPTIONS if getattr(args, dest, None) is not None}
     if args.resume:
         stored = stored_manifest(args.resume)["settings"]
@@ -85,11 +125,26 @@ def build_plan(args) -> RunPlan:
     )
 
 
+def _print_plan(plan: RunPlan, args) -> None:
+    """What the run will do and its estimated wall time (stderr), before anything starts."""
+    from harness.cluster import local_worker_count
+    from harness.run.plan import plan_cells, validate
+    from harness.run.suites import describe
+
+    validate(plan)
+    workers = local_worker_count(plan.settings.cores, plan.settings.device, args.workers) if not args.scheduler else 1
+    note = "" if not args.scheduler else " (on a cluster: divide by its workers)"
+    print(describe(plan, plan_cells(plan), workers, getattr(args, "suite", None)) + note, file=sys.stderr, flush=True)
+
+
 def command(args) -> int:
     if args.resume and args.out and Path(args.out).resolve() != Path(args.resume).resolve():
         raise SettingsError(f"--resume {args.resume} and --out {args.out} name different run directories; give one")
     plan = build_plan(args)
     out = args.resume or args.out or default_run_dir()
+    _print_plan(plan, args)
+    if args.dry_run:
+        return 0
     run(plan, out, progress=not args.no_progress, command=["python", "-m", "harness", *sys.argv[1:]],
         resume=bool(args.resume), scheduler=args.scheduler, workers=args.workers)
     frame, _ = load_results(out)

@@ -1,0 +1,107 @@
+"""The benchmark suites, and what a run will cost before it starts.
+
+* ``standard`` (``nox -s bench``): at least one model of every class (``harness.spec.TAGS``), every
+  backend; sized to finish in about 20 minutes on a 2-core machine with warm caches.
+* ``full`` (``nox -s bench -- --suite full``): every catalogue model, every backend; for a long local
+  run or a cluster (``--scheduler``).
+
+Each suite has a per-cell time budget (``--timeout``): a cell that would take hours (Pyro on a
+3,800-parameter model) becomes a ``timeout`` record when its budget is spent, and the run goes on.
+
+The estimate: each cell's wall time from the measured costs committed in
+``results/baselines/cell_costs.csv`` (model x backend medians of a full run: ``cost_table``), capped
+at the budget; a cell without a measurement is estimated from its model's size class. The sum is
+divided by the cluster's workers.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from harness.paths import CHECKOUT
+
+STANDARD = (
+    "eight_schools_noncentered",  # hierarchical
+    "eight_schools_centered",  # funnel
+    "kidscore_momiq",  # glm
+    "gp_pois_regr",  # gp
+    "arma11",  # time-series
+    "low_dim_gauss_mix",  # mixture
+    "one_comp_mm_elim_abs",  # ode
+    "irt_2pl",  # irt
+    "logistic_regression_rhs",  # sparse
+    "bym2_offset_only",  # spatial
+    "weibull_survival",  # survival
+    "normal_mean",  # synthetic
+)
+SUITES = {
+    "standard": {"models": STANDARD, "timeout_s": 300.0,
+                 "description": "one or more models of every class, every backend (about 20 min on 2 cores, warm)"},
+    "full": {"models": None, "timeout_s": 900.0,
+             "description": "every catalogue model, every backend (hours on 2 cores; made for a cluster)"},
+}
+COSTS_FILE = CHECKOUT / "results" / "baselines" / "cell_costs.csv"
+# seconds per cell (process start, compile, 4 x 2000 iterations, diagnostics) where nothing was measured
+FALLBACK_S = {"small": 30.0, "medium": 90.0, "large": 400.0}
+
+
+def suite_models(name: str) -> list[str]:
+    """The suite's models that are in the catalogue (all of it for ``full``)."""
+    from harness.catalogue import model_names
+
+    models = SUITES[name]["models"]
+    have = model_names()
+    return list(have) if models is None else [m for m in models if m in have]
+
+
+def cost_table(path: Path = COSTS_FILE) -> pd.DataFrame:
+    """Measured cell costs: model, backend, seconds (median wall time of a cell, start to record)."""
+    if not Path(path).is_file():
+        return pd.DataFrame(columns=["model", "backend", "seconds"])
+    return pd.read_csv(path)
+
+
+def estimate(cells: list, timeout_s: float, workers: int, costs: pd.DataFrame | None = None) -> dict:
+    """{"seconds", "measured", "estimated", "capped"}: the run's wall time on ``workers`` workers."""
+    from harness.catalogue import get_model
+
+    costs = cost_table() if costs is None else costs
+    known = {(r.model, r.backend): float(r.seconds) for r in costs.itertuples()}
+    total, measured, capped = 0.0, 0, 0
+    for cell in cells:
+        seconds = known.get((cell.model, cell.backend))
+        if seconds is None:
+            seconds = FALLBACK_S.get(get_model(cell.model).size_class, 60.0) * (10.0 if cell.backend == "pyro" else 1.0)
+        else:
+            measured += 1
+        if seconds >= timeout_s:
+            capped += 1
+        total += min(seconds, timeout_s)
+    return {"seconds": total / max(1, workers), "measured": measured, "estimated": len(cells) - measured,
+            "capped": capped}
+
+
+def describe(plan, cells: list, workers: int, suite: str | None) -> str:
+    """What the run will do and cost, printed before it starts."""
+    est = estimate(cells, plan.timeout_s, workers)
+    models = len(plan.models)
+    head = f"suite {suite}: {SUITES[suite]['description']}\n" if suite else ""
+    minutes = est["seconds"] / 60.0
+    return (f"{head}{len(cells)} cells: {models} model{'s' if models != 1 else ''} x {len(plan.backends)} backends x "
+            f"{plan.repeats} repeat{'s' if plan.repeats != 1 else ''}, {plan.settings.chains} chains x "
+            f"{plan.settings.warmup} + {plan.settings.draws} draws, budget {plan.timeout_s:.0f} s a cell, "
+            f"{workers} worker{'s' if workers != 1 else ''}.\n"
+            f"estimated wall time: {_duration(est['seconds'])} ({est['measured']} cells from measured costs, "
+            f"{est['estimated']} from their size class; {est['capped']} expected to reach the budget)"
+            + ("" if math.isfinite(minutes) else ""))
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
