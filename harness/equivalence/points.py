@@ -31,13 +31,10 @@ def random_points(spec: ModelSpec, data: Data, n: int, seed: int) -> list[dict]:
 
 
 def start_points(spec: ModelSpec, data: Data, n: int, seed: int, reference: dict | None = None) -> tuple[list[dict], str]:
-    """(``n`` constrained points, where they come from): prior draws where the model has a prior
-    sampler, else draws of its stored reference posterior, else random points on the canonical scale."""
-    if spec.sample_prior is not None:
-        rng = np.random.default_rng(seed)
-        points = [{k: np.asarray(v, dtype=np.float64) for k, v in spec.sample_prior(rng, data).items()}
-                  for _ in range(n)]
-        return points, "prior draws"
+    """(``n`` constrained points, where they come from): draws of the model's stored reference posterior
+    where it has one (the region a sampler visits, where a prior draw can give log densities so large that
+    a relative tolerance hides everything), else prior draws where the model has a prior sampler, else
+    random points on the canonical scale."""
     if reference:
         total = len(next(iter(reference.values())))
         rng = np.random.default_rng(seed)
@@ -48,6 +45,11 @@ def start_points(spec: ModelSpec, data: Data, n: int, seed: int, reference: dict
             points = [_snap(spec, data, p) for p in points]
             if len(points) == n and all(inside(spec, data, p) for p in points):
                 return points, "reference posterior draws"
+    if spec.sample_prior is not None:
+        rng = np.random.default_rng(seed)
+        points = [{k: np.asarray(v, dtype=np.float64) for k, v in spec.sample_prior(rng, data).items()}
+                  for _ in range(n)]
+        return points, "prior draws"
     return random_points(spec, data, n, seed), "random points, u ~ Uniform(-2, 2) on the canonical scale"
 
 

@@ -25,7 +25,7 @@ def size_text(spec, size: dict | None) -> str:
 
 
 def _reference_points(model: str) -> dict | None:
-    """Stored reference draws of the model ({name: (n, *shape)}), for models without a prior sampler."""
+    """Stored reference draws of the model ({name: (n, *shape)}): the equivalence checks' start points."""
     from harness.paths import reference_root
 
     path = reference_root() / model / "draws.npz"
@@ -44,7 +44,8 @@ def model_rows(model: str, backends: list[str], n_points: int, seed: int, size: 
     data = spec.data(**(size or {}))
     label = size_text(spec, size)
     usable, rows = checks.partition(model, backends, label)
-    points, source = pts.start_points(spec, data, max(n_points, 2), seed, _reference_points(model))
+    reference_draws = _reference_points(model) if not size else None  # the reference is at the default size
+    points, source = pts.start_points(spec, data, max(n_points, 2), seed, reference_draws)
     reference_w: Callable | None
     if spec.has_density:
         ref_name = REFERENCE
