@@ -190,8 +190,8 @@ def power(difference: float, threshold: float, se: float, tests: int, alpha: flo
 
 
 @lru_cache(maxsize=64)
-def _load(root: str, model: str, mtime: float) -> tuple[pd.DataFrame | None, dict]:
-    folder = Path(root) / model
+def _load(folder_text: str, mtime: float) -> tuple[pd.DataFrame | None, dict]:
+    folder = Path(folder_text)
     provenance = {}
     if (folder / PROVENANCE_FILE).is_file():
         provenance = json.loads((folder / PROVENANCE_FILE).read_text())
@@ -202,10 +202,12 @@ def _load(root: str, model: str, mtime: float) -> tuple[pd.DataFrame | None, dic
 
 def load_reference(model: str, root: Path | None = None) -> tuple[pd.DataFrame | None, dict]:
     """(summary table or None, provenance dict) of a stored reference."""
-    base = Path(root or reference_root())
-    path = base / model / SUMMARY_FILE
+    from harness.catalogue import reference_dir
+
+    folder = reference_dir(model, root)
+    path = folder / SUMMARY_FILE
     mtime = path.stat().st_mtime if path.is_file() else 0.0
-    return _load(str(base), model, mtime)
+    return _load(str(folder), mtime)
 
 
 def _no_reference(why: str) -> dict:
@@ -216,7 +218,9 @@ def reference_for(model: str, size_label: str, root: Path | None = None) -> tupl
     """(reference summary, provenance) for a fit at ``size_label``, or (None, why there is none)."""
     ref, provenance = load_reference(model, root)
     if ref is None:
-        reason = Path(root or reference_root()) / model / REASON_FILE
+        from harness.catalogue import reference_dir
+
+        reason = reference_dir(model, root) / REASON_FILE
         return None, "no valid reference (see REASON.md)" if reason.is_file() else "no stored reference"
     ref_size = str(provenance.get("size", ""))
     if str(size_label or "") != ref_size:

@@ -122,6 +122,24 @@ def _import(folder: Path, stem: str) -> ModuleType:
     return module
 
 
+def import_file(path: Path) -> ModuleType:
+    """Import a Python file that is not part of any catalogue yet (``harness new-model --from``)."""
+    path = Path(path).resolve()
+    digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
+    qualname = f"ppl_harness_file_{digest}_{path.stem}"
+    spec = importlib.util.spec_from_file_location(qualname, path)
+    if spec is None or spec.loader is None:
+        raise CatalogueError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[qualname] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception:
+        del sys.modules[qualname]
+        raise
+    return module
+
+
 @cache
 def get_model(name: str) -> ModelSpec:
     """The declaration ``<folder>/model.py:SPEC`` with its folder; a clear error lists valid names."""
@@ -161,6 +179,9 @@ def check_declaration(spec: ModelSpec) -> None:
     if bad:
         raise SpecError(f"model {spec.name!r}: not_implemented names unknown families {bad}; valid: "
                         f"{', '.join(FAMILY_FILES)}")
+    if spec.simulator is not None and spec.simulator not in FAMILY_FILES:
+        raise SpecError(f"model {spec.name!r}: simulator {spec.simulator!r} is not a family; valid: "
+                        f"{', '.join(FAMILY_FILES)}")
     if spec.numerical_rtol and not spec.numerical_rtol_reason.strip():
         raise SpecError(f"model {spec.name!r}: numerical_rtol needs its reason (numerical_rtol_reason)")
     if (spec.log_prior is None) != (spec.log_likelihood is None):
@@ -170,6 +191,29 @@ def check_declaration(spec: ModelSpec) -> None:
             supports.parse(p.support)
         except supports.SupportError as err:
             raise SpecError(f"model {spec.name!r}: {err}") from None
+
+
+def reference_dir(name: str, root: Path | None = None) -> Path:
+    """Where the reference posterior of ``name`` lives: ``<root>/<name>`` when a root is given (or
+    ``$PPL_HARNESS_REFERENCES`` is set), else ``results/references/<name>`` for a built-in model and
+    ``<model folder>/reference`` for a model of an external catalogue (it travels with its folder)."""
+    from harness.paths import reference_root
+
+    if root is not None or os.environ.get("PPL_HARNESS_REFERENCES"):
+        return Path(root or reference_root()) / name
+    folder = model_folders().get(name)
+    if folder is not None and folder.parent != MODELS_DIR:
+        return folder / "reference"
+    return reference_root() / name
+
+
+def models_option(name: str) -> str:
+    """``--models NAME`` plus ``--catalogue FOLDER`` for a model of an external catalogue: the options that
+    name the model in a command a message suggests."""
+    folder = model_folders().get(name)
+    if folder is not None and folder.parent != MODELS_DIR:
+        return f"--models {name} --catalogue {folder}"
+    return f"--models {name}"
 
 
 def families_present(name: str) -> dict[str, str]:

@@ -22,6 +22,8 @@ COMMANDS = {
     "recommend": ("harness.recommend.command", "rank backends for a model from stored results"),
     "reference": ("harness.reference.command", "make reference posteriors (posteriordb's definition) for catalogue models"),
     "sbc-power": ("harness.sbc.power", "power and false-alarm tables of the SBC verdict"),
+    "new-model": ("harness.commands.new_model", "scaffold a model folder from one PyMC, NumPyro or Stan file"),
+    "choose": ("harness.commands.choose", "which backend for this model: runs, reference, accuracy, SBC, recommendation"),
     "gpu-check": ("harness.gpu.command", "GPU machine check: GPU tests, CPU/GPU crossover, chains, SBC throughput"),
 }
 

@@ -170,6 +170,18 @@ class ModelSpec:
         exact_posterior: ``(rng, data, n) -> {name: (n, *shape)}`` independent draws from the exact
             posterior, for synthetic models whose posterior is known (Neal's funnel, a Gaussian);
             ``harness reference`` then stores exact draws instead of MCMC ones.
+        simulator: a family (``"pymc"``, ``"numpyro"``, ``"stan"``) whose implementation simulates for SBC
+            when ``sample_prior``/``simulate`` are not declared in numpy: its prior predictive (prior SBC)
+            and its predictive at given parameters (posterior SBC; Stan: a generated quantity
+            ``<observed>_rep`` per observed entry). ``harness new-model`` sets it.
+        rows: posterior SBC appends a replicate to the observed data; that is valid when the
+            observations are conditionally independent rows given the parameters. ``rows`` names the
+            data entry (an int) that counts them, or is ``""`` when sizes come from array lengths;
+            every array whose leading axis has the observed length is a row column. None (the
+            default): not row data (time series, GPs, per-row parameters), posterior SBC not
+            applicable unless ``augment`` is declared.
+        augment: ``(data, replicate) -> data`` the observed data plus one replicate of the observed
+            entries, for models whose data are not plain rows (optional; overrides ``rows``).
         numerical_rtol, numerical_rtol_reason: for a density computed by a numerical solver (an ODE),
             the relative error the families' solvers may differ by; it replaces the equivalence
             checks' relative tolerances where larger, and its reason is stated in every table.
@@ -198,6 +210,9 @@ class ModelSpec:
     posteriordb: str | None = None
     not_implemented: Mapping[str, str] = field(default_factory=dict)
     exact_posterior: Callable[[np.random.Generator, Data, int], Params] | None = None
+    simulator: str | None = None
+    rows: str | None = None
+    augment: Callable[[Data, Data], Data] | None = None
     numerical_rtol: float = 0.0
     numerical_rtol_reason: str = ""
     folder: Path | None = None
@@ -241,14 +256,22 @@ class ModelSpec:
         """A numpy reference log density (``log_prior`` and ``log_likelihood``) is declared."""
         return self.log_prior is not None and self.log_likelihood is not None
 
-    def sbc_not_applicable(self) -> str | None:
-        """Why SBC cannot run on this model, or None when it can."""
-        if self.prior == "improper":
-            return "not applicable: improper prior"
-        if self.sample_prior is None or self.simulate is None:
-            return "not applicable: no prior simulator"
+    def sbc_not_applicable(self, method: str = "prior") -> str | None:
+        """Why SBC (``method`` "prior" or "posterior") cannot run on this model, or None when its
+        declaration allows it (``harness.simulators`` also checks that a simulating family is installed)."""
         if not self.observed:
             return "not applicable: no observed data declared"
+        if method == "posterior":
+            if self.simulate is None and self.simulator is None:
+                return "not applicable: no simulator of the likelihood (simulate or simulator)"
+            if self.rows is None and self.augment is None:
+                return ("not applicable: the observations are not declared as exchangeable rows "
+                        "(ModelSpec.rows or augment)")
+            return None
+        if self.prior == "improper":
+            return "not applicable: improper prior"
+        if (self.sample_prior is None or self.simulate is None) and self.simulator is None:
+            return "not applicable: no prior simulator"
         return None
 
     def log_density(self, params: Params, data: Data) -> float:

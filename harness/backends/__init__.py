@@ -11,13 +11,14 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
+from collections.abc import Callable
 from functools import cache
 
 from harness.backends.base import Backend, Capabilities, optional_hook
 from harness.errors import HarnessInputError
 
 __all__ = ["Backend", "BackendUnavailableError", "Capabilities", "REGISTRY", "UnknownBackendError", "availability",
-           "backend_names", "capabilities", "default_backends", "get_backend", "load_module", "optional_hook",
+           "backend_names", "capabilities", "default_backends", "family_hook", "get_backend", "load_module", "optional_hook",
            "packages", "unavailable_reason", "validate_backends"]
 
 
@@ -111,3 +112,15 @@ def validate_backends(backends: list[str]) -> None:
         raise HarnessInputError(f"backends listed more than once: {', '.join(twice)}")
     for name in backends:
         load_module(name)
+
+
+def family_hook(family: str, hook: str) -> tuple[str, Callable] | None:
+    """(backend name, function) of the first installed backend that samples ``family`` models and has
+    the optional ``hook`` (``harness.backends.base.HOOKS``), else None."""
+    for name in REGISTRY:
+        if capabilities(name).family != family or unavailable_reason(name):
+            continue
+        fn = optional_hook(load_module(name), hook)
+        if fn is not None:
+            return name, fn
+    return None

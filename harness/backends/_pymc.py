@@ -163,9 +163,146 @@ def prior_draws(spec: ModelSpec, data: Data, n: int, seed: int) -> dict[str, np.
         if transform is not None and type(transform) is not type(default):
             raise NotImplementedError(f"PyMC's forward sampling is not this model's prior: {rv.name} has the "
                                       f"{type(transform).__name__} transform, which forward sampling ignores")
-    with model:
-        idata = pm.sample_prior_predictive(draws=n, var_names=names, random_seed=seed)
+    import logging
+
+    logger = logging.getLogger("pymc")
+    level, logger.level = logger.level, logging.WARNING  # no "Sampling: [...]" line per call
+    try:
+        with model:
+            idata = pm.sample_prior_predictive(draws=n, var_names=names, random_seed=seed)
+    finally:
+        logger.setLevel(level)
     return {k: idata.prior[k].values[0].astype(np.float64) for k in names}
+
+
+def observed_variables(spec: ModelSpec, model) -> dict[str, str]:
+    """{observed data entry: name of the PyMC observed variable that models it}.
+
+    An entry is matched by the variable's name, then by its data container (``<key>_data``), then by
+    its observed values; an entry with no match is an error naming the model and the entry."""
+    out = {}
+    for key in spec.observed:
+        for rv in model.observed_RVs:
+            value = model.rvs_to_values[rv]
+            if rv.name == key or getattr(value, "name", None) == key + DATA_SUFFIX:
+                out[key] = rv.name
+                break
+        else:
+            raise ValueError(f"model {spec.name!r}: observed entry {key!r} has no observed variable in "
+                             f"pymc_model.py (observed variables: {[rv.name for rv in model.observed_RVs]})")
+    return out
+
+
+def predictive(spec: ModelSpec, data: Data, params: dict[str, np.ndarray], seed: int) -> dict[str, np.ndarray]:
+    """One replicate of the observed entries per parameter draw, from the PyMC model: params {name:
+    (n, *shape)} -> {observed entry: (n, *shape)} (``pm.sample_posterior_predictive``, one compile)."""
+    import logging
+
+    import pymc as pm
+    import xarray as xr
+
+    model = build(spec, data)
+    names = observed_variables(spec, model)
+    dataset = xr.Dataset({k: (("chain", "draw", *(f"{k}_dim_{i}" for i in range(np.ndim(v) - 1))),
+                              np.asarray(v, dtype=np.float64)[None]) for k, v in params.items()})
+    logger = logging.getLogger("pymc")
+    level, logger.level = logger.level, logging.WARNING  # no "Sampling: [y]" line per call
+    try:
+        draws = pm.sample_posterior_predictive(dataset, model=model, var_names=list(names.values()),
+                                               random_seed=seed, return_inferencedata=False, progressbar=False)
+    finally:
+        logger.setLevel(level)
+    return {key: np.asarray(draws[name])[0] for key, name in names.items()}
+
+
+def _support_of(model, rv) -> str:
+    """The support text (``harness.supports``) of a free variable, from its PyMC transform."""
+    transform = model.rvs_to_transforms.get(rv)
+    kind = type(transform).__name__ if transform is not None else None
+    if kind is None:
+        return "real"
+    if kind == "LogTransform":
+        return "positive"
+    if kind == "LogOddsTransform":
+        return "interval(0, 1)"
+    if kind == "Ordered":
+        return "ordered"
+    if kind == "SimplexTransform":
+        return "simplex"
+    if kind == "Interval":
+        lower, upper = (None if b is None else float(np.asarray(b.eval() if hasattr(b, "eval") else b))
+                        for b in transform.args_fn(*rv.owner.inputs))
+        if lower is not None and upper is not None:
+            return f"interval({lower:g}, {upper:g})"
+        if lower is not None:
+            return "positive" if lower == 0 else f"lower({lower:g})"
+        return f"upper({upper:g})"
+    raise ValueError(f"free variable {rv.name!r} has the {kind} transform, which the harness's supports do not "
+                     "describe (real, positive, lower/upper/interval, ordered, simplex)")
+
+
+def inspect_model(path, data: Data):
+    """What ``harness new-model`` needs from a PyMC file that defines ``build(data) -> pm.Model``."""
+    from pathlib import Path
+
+    import pymc as pm
+
+    from harness.backends.base import ImplementationError, ModelInfo, rows_entry
+    from harness.catalogue import import_file
+
+    path = Path(path)
+    try:
+        module = import_file(path)
+    except Exception as err:
+        raise ImplementationError(f"{path} does not import: {type(err).__name__}: {err}") from None
+    build_fn = getattr(module, "build", None)
+    if not callable(build_fn):
+        raise ImplementationError(f"{path} defines no build(data) -> pm.Model; a PyMC implementation is a "
+                                  "function of the data dict that returns the model (models/README.md)")
+    try:
+        model = build_fn(data)
+    except Exception as err:
+        raise ImplementationError(f"{path}: build(data) raised {type(err).__name__}: {err} (data entries: "
+                                  f"{', '.join(sorted(data))})") from None
+    if not isinstance(model, pm.Model):
+        raise ImplementationError(f"{path}: build(data) returned {type(model).__name__}, not a pm.Model")
+    discrete = [rv.name for rv in model.free_RVs if rv.type.dtype.startswith("int")]
+    if discrete:
+        raise ImplementationError(f"{path}: discrete free variables {discrete}: NUTS samples continuous "
+                                  "parameters only (marginalise them)")
+    shapes = model.eval_rv_shapes()
+    params = []
+    for rv in model.free_RVs:
+        try:
+            support = _support_of(model, rv)
+        except ValueError as err:
+            raise ImplementationError(f"{path}: {err}") from None
+        params.append((rv.name, tuple(int(n) for n in shapes[rv.name]), support))
+    observed, notes = [], []
+    for rv in model.observed_RVs:
+        value = model.rvs_to_values[rv]
+        name = getattr(value, "name", None) or ""
+        key = name[: -len(DATA_SUFFIX)] if name.endswith(DATA_SUFFIX) and name[: -len(DATA_SUFFIX)] in data else None
+        if key is None and rv.name in data:
+            key = rv.name
+        if key is None:
+            values = np.asarray(value.eval() if hasattr(value, "eval") else value)
+            key = next((k for k, v in data.items() if np.shape(v) == values.shape and np.array_equal(v, values)), None)
+        if key is None:
+            raise ImplementationError(f"{path}: observed variable {rv.name!r} observes values that are no data "
+                                      f"entry (entries: {', '.join(sorted(data))})")
+        observed.append(key)
+    simulator: tuple[str, ...] = ("prior", "posterior")
+    from pymc.distributions.transforms import _default_transform
+
+    for rv in model.free_RVs:
+        transform = model.rvs_to_transforms.get(rv)
+        if transform is not None and type(transform) is not type(_default_transform(rv.owner.op, rv)):
+            simulator = ("posterior",)
+            notes.append(f"{rv.name} has the {type(transform).__name__} transform: PyMC's forward sampling is not "
+                         "its prior, so prior SBC needs a numpy sample_prior")
+    return ModelInfo(family=FAMILY, params=tuple(params), observed=tuple(observed),
+                     rows=rows_entry(data, observed), simulator=simulator, notes=tuple(notes))
 
 
 def initial_point_fn(model):

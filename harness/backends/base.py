@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -217,6 +218,61 @@ class SupportsPriorDraws(Protocol):
 
 
 @runtime_checkable
+class SupportsPredictive(Protocol):
+    """Draws of the observed entries at given parameters, from the backend's own model (SBC's simulator
+    for models that declare ``simulator`` instead of a numpy ``simulate``).
+
+    params: {name: (n, *shape)} for every free parameter; returns {observed entry: (n, *shape)}, one
+    replicate of the observed data per parameter draw, seeded by ``seed``.
+    """
+
+    def predictive(self, spec: ModelSpec, data: Data, params: dict[str, np.ndarray], seed: int) -> dict[str, np.ndarray]: ...
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What ``harness new-model`` learns from one implementation file.
+
+    params: (name, shape, support text) of every free parameter, shapes as ints or data entry names;
+    observed: the data entries the implementation observes; rows: the data entry that counts the
+    observations ("" when sizes come from array lengths, None when unknown); simulator: the
+    implementation can simulate ("prior" and "posterior", or "posterior" only); notes: things the
+    person should check, one line each.
+    """
+
+    family: str
+    params: tuple[tuple[str, tuple[int | str, ...], str], ...]
+    observed: tuple[str, ...]
+    rows: str | None = None
+    simulator: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+class ImplementationError(Exception):
+    """An implementation file that cannot be used; the message names the file (and line) and the problem."""
+
+
+def rows_entry(data: Data, observed: list[str]) -> str | None:
+    """The int data entry that counts the observations ("" when none does; None when the observed
+    entries differ in length)."""
+    lengths = {len(np.asarray(data[k])) for k in observed if np.ndim(data[k]) >= 1}
+    if len(lengths) != 1:
+        return None
+    n = lengths.pop()
+    counts = [k for k, v in data.items() if isinstance(v, int | np.integer) and not isinstance(v, bool) and int(v) == n]
+    return counts[0] if counts else ""
+
+
+
+@runtime_checkable
+class SupportsInspect(Protocol):
+    """Read one implementation file of the backend's family (``harness new-model``): its parameters,
+    their shapes and supports, and its observed entries, for ``data``; raises ImplementationError."""
+
+    def inspect_model(self, path: Path, data: Data) -> ModelInfo: ...
+
+
+@runtime_checkable
 class SupportsAvailabilityCheck(Protocol):
     """An availability check beyond the importable modules (CmdStan installed, Python version)."""
 
@@ -240,7 +296,7 @@ class SupportsStrictSupport(Protocol):
 HOOKS: dict[str, type] = {
     "worker_env": SupportsWorkerEnv, "gpu_available": SupportsGpu, "peak_device_memory_mb": SupportsDeviceMemory,
     "sample_batch": SupportsBatch, "compile_batch": SupportsBatch, "gradient_fn": SupportsGradient,
-    "prior_draws": SupportsPriorDraws, "unavailable_reason": SupportsAvailabilityCheck,
+    "prior_draws": SupportsPriorDraws, "predictive": SupportsPredictive, "inspect_model": SupportsInspect, "unavailable_reason": SupportsAvailabilityCheck,
     "describe": SupportsDescribe, "strict_support": SupportsStrictSupport, "potential": Backend,
 }
 

@@ -293,4 +293,110 @@ def prior_draws(spec: ModelSpec, data: Data, n: int, seed: int) -> dict[str, np.
     draws = Predictive(model, num_samples=n, return_sites=names)(jax.random.PRNGKey(seed), {**static, **arrays})
     return {k: np.asarray(draws[k], dtype=np.float64) for k in names}
 
+def predictive(spec: ModelSpec, data: Data, params: dict[str, np.ndarray], seed: int) -> dict[str, np.ndarray]:
+    """One replicate of the observed entries per parameter draw, from the NumPyro model: params {name:
+    (n, *shape)} -> {observed entry: (n, *shape)}. Observed sites are sampled afresh (their ``obs``
+    dropped); a site is matched to its data entry by name, else by its observed values."""
+    _jax.configure()
+    import jax
+    from numpyro import handlers
+    from numpyro.infer import Predictive
+
+    model = implementation(spec.name, CAPABILITIES.family).model
+    arrays, static = split_data(data)
+    full = {**static, **arrays}
+    trace = handlers.trace(handlers.seed(model, 0)).get_trace(full)
+    sites = {}
+    for key in spec.observed:
+        match = [n for n, s in trace.items() if s["type"] == "sample" and s.get("is_observed")
+                 and (n == key or (np.shape(s["value"]) == np.shape(data[key])
+                                   and np.array_equal(np.asarray(s["value"]), np.asarray(data[key]))))]
+        if not match:
+            raise ValueError(f"model {spec.name!r}: observed entry {key!r} has no observed site in numpyro_model.py")
+        sites[key] = key if key in match else match[0]
+
+    class Uncondition(handlers.Messenger):
+        def process_message(self, msg):
+            if msg["type"] == "sample" and msg["name"] in sites.values():
+                msg["value"], msg["is_observed"] = None, False
+
+    posterior = {k: jax.numpy.asarray(v) for k, v in params.items()}
+    draws = Predictive(Uncondition(model), posterior_samples=posterior, return_sites=list(sites.values()))(
+        jax.random.PRNGKey(seed), full)
+    return {key: np.asarray(draws[name], dtype=np.float64) for key, name in sites.items()}
+
+
+def _support_text(constraint) -> str:
+    """The support text (``harness.supports``) of a NumPyro constraint."""
+    from numpyro.distributions import constraints as c
+
+    base = getattr(constraint, "base_constraint", constraint)  # independent(...) of an event shape
+    if base in (c.real, c.real_vector) or type(base).__name__ in ("_Real", "_RealVector"):
+        return "real"
+    names = {"_Simplex": "simplex", "_OrderedVector": "ordered", "_PositiveOrderedVector": "positive_ordered",
+             "_CorrCholesky": "cholesky_corr"}
+    if type(base).__name__ in names:
+        return names[type(base).__name__]
+    lower = getattr(base, "lower_bound", None)
+    upper = getattr(base, "upper_bound", None)
+    if lower is not None and upper is not None:
+        return f"interval({float(lower):g}, {float(upper):g})"
+    if lower is not None:
+        return "positive" if float(lower) == 0 else f"lower({float(lower):g})"
+    if upper is not None:
+        return f"upper({float(upper):g})"
+    raise ValueError(f"the support {base} is not one the harness describes (real, positive, lower/upper/interval, "
+                     "ordered, simplex, cholesky_corr)")
+
+
+def inspect_model(path, data: Data):
+    """What ``harness new-model`` needs from a NumPyro file that defines ``model(data)``."""
+    from pathlib import Path
+
+    _jax.configure()
+    from numpyro import handlers
+
+    from harness.backends.base import ImplementationError, ModelInfo, rows_entry
+    from harness.catalogue import import_file
+
+    path = Path(path)
+    try:
+        module = import_file(path)
+    except Exception as err:
+        raise ImplementationError(f"{path} does not import: {type(err).__name__}: {err}") from None
+    model = getattr(module, "model", None)
+    if not callable(model):
+        raise ImplementationError(f"{path} defines no model(data); a NumPyro implementation is a model function of "
+                                  "the data dict (models/README.md)")
+    arrays, static = split_data(data)
+    try:
+        trace = handlers.trace(handlers.seed(model, 0)).get_trace({**static, **arrays})
+    except Exception as err:
+        raise ImplementationError(f"{path}: model(data) raised {type(err).__name__}: {err} (data entries: "
+                                  f"{', '.join(sorted(data))})") from None
+    params, observed = [], []
+    for name, site in trace.items():
+        if site["type"] != "sample":
+            continue
+        if site.get("is_observed"):
+            values = np.asarray(site["value"])
+            key = name if name in data else next(
+                (k for k, v in data.items() if np.shape(v) == values.shape and np.array_equal(v, values)), None)
+            if key is None:
+                raise ImplementationError(f"{path}: observed site {name!r} observes values that are no data entry "
+                                          f"(entries: {', '.join(sorted(data))})")
+            observed.append(key)
+            continue
+        if site["fn"].is_discrete:
+            raise ImplementationError(f"{path}: discrete latent site {name!r}: NUTS samples continuous parameters "
+                                      "only (marginalise it, e.g. with funsor)")
+        try:
+            support = _support_text(site["fn"].support)
+        except ValueError as err:
+            raise ImplementationError(f"{path}: site {name!r}: {err}") from None
+        params.append((name, tuple(int(n) for n in np.shape(site["value"])), support))
+    return ModelInfo(family=CAPABILITIES.family, params=tuple(params), observed=tuple(observed),
+                     rows=rows_entry(data, observed), simulator=("prior", "posterior"))
+
+
 potential = _jax.numpyro_potential  # equivalence hook: the NumPyro family potential (harness.equivalence)

@@ -171,5 +171,7 @@ def sample(compiled: Compiled, data: Data, settings: SamplerSettings, seed: int)
 log_density = _pymc.log_density
 gradient_fn = _pymc.gradient_fn
 prior_draws = _pymc.prior_draws
+predictive = _pymc.predictive  # SBC simulator hook (models that declare simulator="pymc")
+inspect_model = _pymc.inspect_model  # harness new-model: parameters of a PyMC file
 
 potential = _pymc.potential  # equivalence hook: the PyMC family potential (harness.equivalence)

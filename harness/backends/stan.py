@@ -321,6 +321,52 @@ def log_density(spec: ModelSpec, data: Data, points: list[dict]) -> np.ndarray:
     return np.array(out, dtype=np.float64)
 
 
+def inspect_model(path: Path, data: Data):
+    """What ``harness new-model`` needs from a ``.stan`` file (``harness.backends._stan.inspect_program``),
+    compile-checked with the stanc that ships in httpstan's wheel."""
+    import httpstan
+
+    def shapes() -> dict[str, tuple[int, ...]]:
+        code = Path(path).read_text()
+        model_name = _model_name(code)
+        _ensure_built(code, model_name)
+        model = _build_handle(code, model_name, {k: (v.tolist() if isinstance(v, np.ndarray) else v)
+                                                 for k, v in data.items()}, 1)
+        return {n: tuple(int(d) for d in dims) for n, dims in zip(model.param_names, model.dims)}
+
+    return _stan.inspect_program(path, data, Path(httpstan.__file__).parent / "stanc", shapes)
+
+
+REPLICATE_SUFFIX = "_rep"  # the generated quantity that replicates observed entry ``key`` is ``key + "_rep"``
+
+
+def predictive(spec: ModelSpec, data: Data, params: dict[str, np.ndarray], seed: int) -> dict[str, np.ndarray]:
+    """One replicate of the observed entries per parameter draw, from the Stan program's generated
+    quantities ``<key>_rep`` (Stan's ``fixed_param`` sampler started at each draw): params {name:
+    (n, *shape)} -> {observed entry: (n, *shape)}. A program without ``<key>_rep`` is an error naming it."""
+    import re
+
+    import stan
+
+    code = stan_program(spec).read_text()
+    missing = [k for k in spec.observed if not re.search(rf"\b{re.escape(k + REPLICATE_SUFFIX)}\b", code)]
+    if missing:
+        raise ValueError(f"model {spec.name!r}: {stan_program(spec)} has no generated quantity "
+                         f"{', '.join(k + REPLICATE_SUFFIX for k in missing)} to replicate the observed data")
+    model_name = _model_name(code)
+    _ensure_built(code, model_name)
+    n = len(next(iter(params.values())))
+    inits = [to_stan_point({k: np.asarray(v[i]) for k, v in params.items()}) for i in range(n)]
+    with _quiet(), _private_tempdir(), _model_in_use(model_name):
+        model = stan.build(code, data=to_stan_data(spec, data), random_seed=int(seed) % (2**31 - 1))
+        fit = model.fixed_param(num_chains=n, num_samples=1, init=inits)
+    out = {}
+    for key in spec.observed:
+        values = np.asarray(fit[key + REPLICATE_SUFFIX], dtype=np.float64)  # (*shape, n)
+        out[key] = np.moveaxis(values.reshape(np.shape(data[key]) + (n,)), -1, 0)
+    return out
+
+
 def gradient_fn(spec: ModelSpec, data: Data, point: dict):
     """Zero-argument closure: Stan's log density gradient at ``point`` (unconstrained, with Jacobian).
 

@@ -23,6 +23,15 @@ def configure(parser) -> None:
     parser.epilog = EXAMPLES
 
 
+def sbc_text(spec) -> str:
+    """'prior, posterior' (the SBC methods that apply), or why none does."""
+    from harness.sbc.simulation import METHODS, not_applicable
+
+    reasons = {m: not_applicable(spec, m) for m in METHODS}
+    usable = [m for m, why in reasons.items() if why is None]
+    return ", ".join(usable) if usable else str(reasons["prior"])
+
+
 def model_rows(names: list[str]) -> list[list[str]]:
     rows = []
     for name in names:
@@ -32,7 +41,7 @@ def model_rows(names: list[str]) -> list[list[str]]:
         data = spec.data()
         size = ", ".join(f"{k}={v}" for k, v in spec.size_defaults.items())
         rows.append([name, ", ".join(spec.tags) or "-", spec.size_class, f"{spec.n_unconstrained(data):,}",
-                     f"{spec.n_observed(data):,}", families, spec.sbc_not_applicable() or "yes",
+                     f"{spec.n_observed(data):,}", families, sbc_text(spec),
                      spec.posteriordb or "-", size or "fixed", spec.description])
     return rows
 

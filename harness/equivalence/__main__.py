@@ -1,4 +1,5 @@
-"""``python -m harness.equivalence --models a,b --backends x,y --out FILE.csv`` (the runner's equivalence step)."""
+"""``python -m harness.equivalence --models a,b --backends x,y [--out FILE.csv]``: the equivalence checks of
+the runner's equivalence step and of ``harness new-model``, printed as a table (exit 1 when any fails)."""
 
 from __future__ import annotations
 
@@ -10,21 +11,30 @@ import pandas as pd
 
 
 def main(argv: list[str] | None = None) -> int:
+    from harness.cli_options import add_catalogue_argument, apply_catalogues
     from harness.equivalence import check_long, summarise
+    from harness.errors import HarnessInputError
     from harness.results import write_csv_atomic
 
-    parser = argparse.ArgumentParser(prog="python -m harness.equivalence")
-    parser.add_argument("--models", required=True)
-    parser.add_argument("--backends", required=True)
-    parser.add_argument("--points", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, required=True)
+    parser = argparse.ArgumentParser(prog="python -m harness.equivalence", description=__doc__)
+    parser.add_argument("--models", required=True, help="comma-separated model names")
+    parser.add_argument("--backends", required=True, help="comma-separated backends")
+    parser.add_argument("--points", type=int, default=5, help="start points per model")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the start points")
+    parser.add_argument("--out", type=Path, help="write the summary table here (CSV)")
     parser.add_argument("--detail", type=Path, help="also write every (size, check, pair) row here")
+    add_catalogue_argument(parser)
     args = parser.parse_args(argv)
-    long = check_long(args.models.split(","), args.backends.split(","), args.points, args.seed)
+    try:
+        apply_catalogues(args)
+        long = check_long(args.models.split(","), args.backends.split(","), args.points, args.seed)
+    except HarnessInputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     table = summarise(long)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_csv_atomic(args.out, table)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        write_csv_atomic(args.out, table)
     if args.detail:
         args.detail.parent.mkdir(parents=True, exist_ok=True)
         write_csv_atomic(args.detail, long)

@@ -26,9 +26,9 @@ def size_text(spec, size: dict | None) -> str:
 
 def _reference_points(model: str) -> dict | None:
     """Stored reference draws of the model ({name: (n, *shape)}): the equivalence checks' start points."""
-    from harness.paths import reference_root
+    from harness.catalogue import reference_dir
 
-    path = reference_root() / model / "draws.npz"
+    path = reference_dir(model) / "draws.npz"
     if not path.is_file():
         return None
     with np.load(path) as z:

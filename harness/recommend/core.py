@@ -74,6 +74,16 @@ class Recommendation:
         return [c for r, c in order if not c.validated and (top is None or r <= top)]
 
 
+def sbc_not_applicable(spec) -> str | None:
+    """Why no SBC can validate the model's backends (neither prior nor posterior SBC applies), or None."""
+    from harness.sbc.simulation import not_applicable
+
+    prior, posterior = not_applicable(spec, "prior"), not_applicable(spec, "posterior")
+    if prior and posterior:
+        return prior if prior == posterior else f"{prior}; posterior SBC {posterior}"
+    return None
+
+
 def recommend(model: str, device: str, frame: pd.DataFrame, equivalence: dict[Path, pd.DataFrame | None],
               sbc: pd.DataFrame | None, *, size: str | None = None, target_ess: int = TARGET_ESS,
               allow_missing_sbc: bool = False, sbc_sources: list[str] | None = None) -> Recommendation:
@@ -90,7 +100,7 @@ def recommend(model: str, device: str, frame: pd.DataFrame, equivalence: dict[Pa
                 eq.setdefault(b, []).append(verdict)
     sbc = select_sbc(sbc)
     sbc_rows = {} if sbc is None else {r["backend"]: r for _, r in sbc[sbc["model"] == model].iterrows()}
-    not_applicable = get_model(model).sbc_not_applicable() if model in model_names() else None
+    not_applicable = sbc_not_applicable(get_model(model)) if model in model_names() else None
     pooled = pooled_verdicts(rows)
     counts = {b: divergence_counts(rows[(rows["backend"] == b) & (rows["status"] == "ok")])
               for b in backend_order(rows["backend"].unique())}

@@ -110,6 +110,9 @@ def sbc(row, not_applicable: str | None) -> tuple[str, list[str], list[str]]:
         return not_applicable, [], []
     if row is None:
         return "", [], ["no SBC"]
+    if str(row.get("screen_verdict", "")) == "not run":  # the SBC run ran no replicate of it, and says why
+        verdict = str(row.get("verdict", ""))
+        return verdict, [], [f"no SBC ({verdict})"]
     verdict, why = sbc_status(row)
     if not why:
         return verdict, [], []

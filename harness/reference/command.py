@@ -61,7 +61,6 @@ def command(args) -> int:
     from harness.backends import load_module, validate_backends
     from harness.catalogue import families_present, get_model, validate_models
     from harness.cli_options import selected_models
-    from harness.paths import reference_root
     from harness.reference import core
 
     models = selected_models(args)
@@ -74,7 +73,7 @@ def command(args) -> int:
               file=sys.stderr)
     if args.cores < 1:
         raise SettingsError(f"--cores must be a positive integer, got {args.cores}")
-    root = args.out or reference_root()
+    root = args.out
     rows = []
 
     def log(msg: str) -> None:
@@ -109,14 +108,14 @@ def command(args) -> int:
 
 def _import(args) -> int:
     from harness.catalogue import get_model, model_names
-    from harness.cli_options import parse_names
-    from harness.paths import reference_root
+    from harness.cli_options import apply_catalogues, parse_names
     from harness.reference import core
     from harness.reference.posteriordb import import_reference
 
+    apply_catalogues(args)
     with_pdb = [m for m in model_names() if get_model(m).posteriordb]
     models = parse_names(args.models, with_pdb, with_pdb)
-    root = args.out or reference_root()
+    root = args.out
     for model in models:
         ref = import_reference(model, args.import_posteriordb)
         folder = core.write(ref, root, ["python", "-m", "harness", *sys.argv[1:]])

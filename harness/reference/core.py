@@ -262,12 +262,14 @@ def check(ref: Reference, spec, data, backend: str, *, seed: int, cores: int, ta
     return out
 
 
-def write(ref: Reference, root: Path, command: list[str] | None = None) -> Path:
-    """Store a valid reference (summary.csv, draws.npz, provenance.json) or, if invalid, REASON.md."""
+def write(ref: Reference, root: Path | None = None, command: list[str] | None = None) -> Path:
+    """Store a valid reference (summary.csv, draws.npz, provenance.json) or, if invalid, REASON.md, in
+    ``harness.catalogue.reference_dir(model, root)``."""
     from harness import provenance
+    from harness.catalogue import reference_dir
     from harness.results import write_csv_atomic, write_json_atomic
 
-    folder = Path(root) / ref.model
+    folder = reference_dir(ref.model, root)
     folder.mkdir(parents=True, exist_ok=True)
     manifest = provenance.collect(ref.facts.get("settings", {}), command)
     manifest = {**manifest, **{k: v for k, v in ref.facts.items() if k != "settings"}, "valid": ref.valid,

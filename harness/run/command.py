@@ -42,7 +42,7 @@ def configure(parser) -> None:
 
     add_model_selection(parser)
     parser.add_argument("--suite", choices=list(SUITES),
-                        help="a benchmark suite: " + "; ".join(f"{k}: {v['description']}" for k, v in SUITES.items())
+                        help="a benchmark suite: " + "; ".join(f"{k}: {v.description}" for k, v in SUITES.items())
                              + " (sets the models unless --models or --tags is given, and the per-cell budget "
                                "unless --timeout is given)")
     parser.add_argument("--backends", help=f"comma-separated backends, or 'all' (default: {','.join(default_backends())})")
@@ -100,7 +100,7 @@ def build_plan(args) -> RunPlan:
         if args.models is None and not getattr(args, "tags", None):
             args.models = ",".join(suite_models(args.suite))
         if args.timeout is None:
-            args.timeout = SUITES[args.suite]["timeout_s"]
+            args.timeout = SUITES[args.suite].timeout_s
     if getattr(args, "tags", None) and not args.resume:
         args.models = ",".join(selected_models(args))
     given = {dest: getattr(args, dest) for dest in PLAN_OPTIONS if getattr(args, dest, None) is not None}

@@ -17,6 +17,7 @@ divided by the cluster's workers.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -37,11 +38,18 @@ STANDARD = (
     "weibull_survival",  # survival
     "normal_mean",  # synthetic
 )
+@dataclass(frozen=True)
+class Suite:
+    """A named benchmark suite: its models (None: the whole catalogue), per-cell budget and one line."""
+
+    models: tuple[str, ...] | None
+    timeout_s: float
+    description: str
+
+
 SUITES = {
-    "standard": {"models": STANDARD, "timeout_s": 300.0,
-                 "description": "one or more models of every class, every backend (about 20 min on 2 cores, warm)"},
-    "full": {"models": None, "timeout_s": 900.0,
-             "description": "every catalogue model, every backend (hours on 2 cores; made for a cluster)"},
+    "standard": Suite(tuple(STANDARD), 300.0, "one or more models of every class, every backend (about 20 min on 2 cores, warm)"),
+    "full": Suite(None, 900.0, "every catalogue model, every backend (hours on 2 cores; made for a cluster)"),
 }
 COSTS_FILE = CHECKOUT / "results" / "baselines" / "cell_costs.csv"
 # seconds per cell (process start, compile, 4 x 2000 iterations, diagnostics) where nothing was measured
@@ -52,7 +60,7 @@ def suite_models(name: str) -> list[str]:
     """The suite's models that are in the catalogue (all of it for ``full``)."""
     from harness.catalogue import model_names
 
-    models = SUITES[name]["models"]
+    models = SUITES[name].models
     have = model_names()
     return list(have) if models is None else [m for m in models if m in have]
 
@@ -69,7 +77,7 @@ def estimate(cells: list, timeout_s: float, workers: int, costs: pd.DataFrame | 
     from harness.catalogue import get_model
 
     costs = cost_table() if costs is None else costs
-    known = {(r.model, r.backend): float(r.seconds) for r in costs.itertuples()}
+    known = {(str(r.model), str(r.backend)): float(str(r.seconds)) for r in costs.itertuples()}
     total, measured, capped = 0.0, 0, 0
     for cell in cells:
         seconds = known.get((cell.model, cell.backend))
@@ -88,7 +96,7 @@ def describe(plan, cells: list, workers: int, suite: str | None) -> str:
     """What the run will do and cost, printed before it starts."""
     est = estimate(cells, plan.timeout_s, workers)
     models = len(plan.models)
-    head = f"suite {suite}: {SUITES[suite]['description']}\n" if suite else ""
+    head = f"suite {suite}: {SUITES[suite].description}\n" if suite else ""
     minutes = est["seconds"] / 60.0
     return (f"{head}{len(cells)} cells: {models} model{'s' if models != 1 else ''} x {len(plan.backends)} backends x "
             f"{plan.repeats} repeat{'s' if plan.repeats != 1 else ''}, {plan.settings.chains} chains x "

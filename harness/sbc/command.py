@@ -16,13 +16,21 @@ import sys
 from pathlib import Path
 
 from harness.backends import backend_names, default_backends
-from harness.catalogue import model_names
-from harness.cli_options import add_sampler_arguments, parse_names, sampler_settings
+from harness.catalogue import add_catalogue, external_dirs
+from harness.cli_options import (
+    add_model_selection,
+    add_sampler_arguments,
+    apply_catalogues,
+    parse_names,
+    sampler_settings,
+    selected_models,
+)
 from harness.sbc import plan as sbc_plan
 from harness.sbc.markdown import markdown_table
 from harness.sbc.plan import DEFAULT_BATCH, DEFAULT_TIMEOUT_S, SBC_CHAINS, SBC_DRAWS, SBC_WARMUP, SBCPlan
 from harness.sbc.ranks import DEFAULT_KEPT
 from harness.sbc.run import run_sbc
+from harness.sbc.simulation import METHODS
 from harness.sbc.stats import DEFAULT_ALPHA
 from harness.sbc.store import SBCStore
 from harness.sbc.summary import load_summary
@@ -36,7 +44,11 @@ _SBC_SAMPLER_DEFAULTS = {"chains": SBC_CHAINS, "warmup": SBC_WARMUP, "draws": SB
 
 
 def configure(parser) -> None:
-    parser.add_argument("--models", help="comma-separated model names, or 'all' (default: all)")
+    add_model_selection(parser)
+    parser.add_argument("--method", choices=METHODS, default=None,
+                        help="prior: true parameters from the prior (default); posterior: from the reference "
+                             "posterior, fits on the observed data plus a replicate (models with real data; "
+                             "harness.sbc.simulation)")
     parser.add_argument("--backends", help=f"comma-separated backends, or 'all' (default: {','.join(default_backends())})")
     parser.add_argument(
         "--sims", metavar="N|BACKEND=N,...",
@@ -108,7 +120,9 @@ def _fresh_plan(args) -> SBCPlan:
     args.cores = args_cores
     backends = parse_names(args.backends, backend_names(), default_backends())
     return SBCPlan(
-        models=parse_names(args.models, model_names(), model_names()),
+        models=selected_models(args),
+        method=args.method or "prior",
+        catalogues=[str(d) for d in external_dirs()],
         backends=backends,
         sims=parse_sims(args.sims, backends),
         settings=settings,
@@ -126,6 +140,10 @@ def _resumed_plan(args) -> SBCPlan:
     if not args.resume.is_dir():
         raise SettingsError(f"--resume {str(args.resume)!r}: no such directory")
     plan = SBCPlan.from_dict(SBCStore(args.resume).read_plan())
+    for directory in plan.catalogues:  # the resumed run's external catalogues
+        add_catalogue(directory)
+    if args.method is not None and args.method != plan.method:
+        raise SettingsError(f"--method {args.method} differs from the resumed run's {plan.method}; it cannot change on resume")
     stored = plan.settings.to_dict()
     for opt, key in _FIXED_ON_RESUME.items():
         value = getattr(args, opt)
@@ -136,8 +154,8 @@ def _resumed_plan(args) -> SBCPlan:
         value = getattr(args, opt)
         if value is not None and value != current:
             raise SettingsError(f"--{opt} {value} differs from the resumed run's {current}; it cannot change on resume")
-    if args.models:
-        plan.models += [m for m in parse_names(args.models, model_names(), []) if m not in plan.models]
+    if args.models or args.tags:
+        plan.models += [m for m in selected_models(args) if m not in plan.models]
     if args.backends:
         plan.backends += [b for b in parse_names(args.backends, backend_names(), []) if b not in plan.backends]
     new = sims_overrides(args.sims, plan.backends)
@@ -155,6 +173,7 @@ def command(args) -> int:
         raise SettingsError(f"--cores must be a positive integer, got {args.cores}")
     if args.cores is not None and args.scheduler:
         raise SettingsError("--cores sizes the embedded cluster; the cluster at --scheduler has its own workers")
+    apply_catalogues(args)
     plan = _resumed_plan(args) if args.resume else _fresh_plan(args)
     sbc_plan.validate(plan)
     out = args.resume or args.out or sbc_plan.default_run_dir()
@@ -165,7 +184,7 @@ def command(args) -> int:
 
         where = f"{local_worker_count(1, plan.settings.device, args.cores)} worker(s) on an embedded Dask cluster"
     s = plan.settings
-    print(f"SBC plan: {len(plan.models)} model(s) x {len(plan.backends)} backend(s); replicates "
+    print(f"SBC plan ({plan.method} SBC): {len(plan.models)} model(s) x {len(plan.backends)} backend(s); replicates "
           + ", ".join(f"{b} {plan.sims[b]}" for b in plan.backends)
           + f"; {s.chains} chain(s) x {s.warmup} warm-up x {s.draws} draws, L = {plan.kept}, alpha = {plan.alpha}, "
           f"seed {plan.root_seed}; {where}; run directory {out}", file=sys.stderr, flush=True)

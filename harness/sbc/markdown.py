@@ -17,6 +17,9 @@ def markdown_table(summary: pd.DataFrame) -> str:
     rows = []
     compile_notes = []
     for r in summary.itertuples():
+        if r.screen_verdict == "not run":
+            rows.append([r.model, r.backend, 0, "-", r.verdict, *["-"] * 7])
+            continue
         lost = _count(getattr(r, "compile_failed", 0))
         if lost:
             compile_notes.append(f"- {r.model} x {r.backend}: the model did not compile; that cost {lost} "

@@ -42,7 +42,8 @@ DEFAULT_TIMEOUT_S = 600.0  # seconds per task (one batch or replicate) before it
 class SBCPlan:
     """What an SBC run does; stored as ``sbc.json`` and read back on resume.
 
-    sims: replicates per backend. settings: the NUTS settings every fit uses (``cores`` is 1: each
+    method: "prior" (truths from the prior) or "posterior" (truths from the reference posterior, fits on
+    the observed data plus a replicate; ``harness.sbc.simulation``). sims: replicates per backend. settings: the NUTS settings every fit uses (``cores`` is 1: each
     fit runs on one core). kept: L, draws kept per replicate. batch: replicates per vectorised call for
     backends with ``sample_batch``. timeout_s: seconds per task. confirm: {combo_key: replicates} of the
     confirmation stage.
@@ -59,6 +60,8 @@ class SBCPlan:
     batch: int = DEFAULT_BATCH
     timeout_s: float = DEFAULT_TIMEOUT_S
     confirm: dict[str, int] = field(default_factory=dict)  # combo_key -> confirmation replicates
+    method: str = "prior"  # "prior" or "posterior" SBC (harness.sbc.simulation)
+    catalogues: list[str] = field(default_factory=list)  # external catalogue directories (applied on resume)
 
     def to_dict(self) -> dict:
         out = dataclasses.asdict(self)
@@ -76,8 +79,9 @@ class SBCPlan:
 
     def settings_text(self) -> str:
         s = self.settings
-        return (f"chains={s.chains} warmup={s.warmup} draws={s.draws} target_accept={s.target_accept} "
-                f"max_treedepth={s.max_treedepth} kept={self.kept} seed={self.root_seed} batch={self.batch}")
+        return (f"method={self.method} chains={s.chains} warmup={s.warmup} draws={s.draws} "
+                f"target_accept={s.target_accept} max_treedepth={s.max_treedepth} kept={self.kept} "
+                f"seed={self.root_seed} batch={self.batch}")
 
 
 def default_sims(backends: list[str]) -> dict[str, int]:
@@ -87,6 +91,10 @@ def default_sims(backends: list[str]) -> dict[str, int]:
 
 def validate(plan: SBCPlan) -> None:
     """Every name and number is checked before any work starts."""
+    from harness.sbc.simulation import METHODS
+
+    if plan.method not in METHODS:
+        raise SettingsError(f"SBC method {plan.method!r}; valid: {', '.join(METHODS)}")
     validate_models(plan.models)
     validate_backends(plan.backends)
     for name in plan.backends:
@@ -118,6 +126,28 @@ def default_run_dir() -> Path:
     return stamped(sbc_root())
 
 
+def skip_reason(plan: SBCPlan, model: str, backend: str) -> str | None:
+    """Why a model x backend of the plan runs no replicate, or None when it runs: SBC not applicable
+    to the model ("not applicable: ..."), the model not bringing the backend's family ("not
+    implemented: ..."), or, for posterior SBC, no stored reference posterior to draw truths from."""
+    from harness.catalogue import get_model, missing_family_reason, models_option, reference_dir
+    from harness.sbc.simulation import not_applicable
+    from harness.spec import FAMILY_FILES
+
+    spec = get_model(model)
+    reason = not_applicable(spec, plan.method)
+    if reason:
+        return reason
+    family = load_module(backend).CAPABILITIES.family
+    missing = missing_family_reason(model, family) if family in FAMILY_FILES else None
+    if missing:
+        return missing
+    if plan.method == "posterior" and not (reference_dir(model) / "draws.npz").is_file():
+        return (f"no reference posterior: posterior SBC draws its truths from it; make it with "
+                f"python -m harness reference {models_option(model)}")
+    return None
+
+
 def _batched(backend: str) -> bool:
     return isinstance(load_module(backend), SupportsBatch)
 
@@ -138,7 +168,8 @@ def plan_tasks(plan: SBCPlan, model: str, backend: str, done: set[int], stage: s
         reps = tuple(range(start, min(start + size, sims)))
         if all(r in done for r in reps):
             continue
-        tasks.append(Task(model, backend, reps, settings, plan.root_seed, plan.kept, size if size > 1 else 0, stream))
+        tasks.append(Task(model, backend, reps, settings, plan.root_seed, plan.kept, size if size > 1 else 0, stream,
+                          plan.method))
     return tasks
 
 

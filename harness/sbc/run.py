@@ -26,7 +26,7 @@ from collections import deque
 from pathlib import Path
 
 from harness.sbc.manifest import store_manifest
-from harness.sbc.plan import SBCPlan, plan_confirmation, plan_tasks, validate
+from harness.sbc.plan import SBCPlan, plan_confirmation, plan_tasks, skip_reason, validate
 from harness.sbc.store import SBCStore, combo_key
 from harness.sbc.summary import write_outputs
 from harness.sbc.worker import Task, failed_records
@@ -199,6 +199,9 @@ def _run_stage(plan: SBCPlan, store: SBCStore, executor: Executor, progress: boo
     stored = store.records()
     for model in plan.models:
         for backend in plan.backends:
+            if stage == "screen" and (why := skip_reason(plan, model, backend)):
+                log(f"sbc {model} x {backend}: {why}")
+                continue
             done = {r for (m, b, r) in stored if m == model and b == backend}
             tasks = plan_tasks(plan, model, backend, done, stage=stage)
             if not tasks:

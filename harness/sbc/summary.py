@@ -37,14 +37,14 @@ import pandas as pd
 from harness.catalogue import get_model
 from harness.results import write_csv_atomic
 from harness.sbc import power, stats
-from harness.sbc.plan import SBCPlan
+from harness.sbc.plan import SBCPlan, skip_reason
 from harness.sbc.ranks import quantity_names
 from harness.sbc.store import SBCStore, combo_key
 
 RANK_COLUMNS = ["model", "backend", "stage", "replicate", "quantity", "rank", "n_kept", "status", "divergences",
                 "seed", "error"]
 SUMMARY_COLUMNS = [
-    "model", "backend", "sims", "ok", "failed", "failed_frac", "divergent_frac", "verdict", "verdict_no_divergent",
+    "model", "backend", "method", "sims", "ok", "failed", "failed_frac", "divergent_frac", "verdict", "verdict_no_divergent",
     "failed_quantities", "coverage_50", "coverage_80", "coverage_95", "chi2_min_p", "reps_per_s", "wall_s",
     "settings", "low_ess", "n_no_divergent", "excluded_frac_no_divergent", "failed_quantities_no_divergent",
     "verdict_reason", "kept", "alpha", "band_prob", "planned_sims",
@@ -115,7 +115,7 @@ def summarise_combo(plan: SBCPlan, model: str, backend: str, records: list[dict]
     wall = timing.get("wall_s", float("nan"))
     run = timing.get("replicates", 0)
     row = {
-        "model": model, "backend": backend, "sims": sims, "ok": len(ok), "failed": failed,
+        "model": model, "backend": backend, "method": plan.method, "sims": sims, "ok": len(ok), "failed": failed,
         "failed_frac": failed / sims if sims else float("nan"),
         "divergent_frac": (len(ok) - len(clean)) / len(ok) if ok else float("nan"),
         "verdict": None, "screen_verdict": {"fail": "flag"}.get(screen, screen),
@@ -165,6 +165,18 @@ def summarise_combo(plan: SBCPlan, model: str, backend: str, records: list[dict]
     return ComboResult(row, qrows, names, ranks_ok, ranks_clean, a_ok.prob)
 
 
+def skipped_row(plan: SBCPlan, model: str, backend: str, why: str) -> dict:
+    """The summary row of a model x backend that runs no replicate: its verdict is the reason
+    ("not applicable: ...", "not implemented: ...", "no reference posterior: ...")."""
+    row: dict = dict.fromkeys(SUMMARY_COLUMNS, float("nan"))
+    row.update(model=model, backend=backend, method=plan.method, sims=0, ok=0, failed=0, verdict=why, screen_verdict="not run",
+               verdict_no_divergent="", verdict_reason=why, settings=plan.settings_text(), kept=plan.kept,
+               alpha=plan.alpha, planned_sims=plan.sims.get(backend), confirm_sims=0, confirm_ok=0,
+               confirm_failed=0, holm_family=0, compile_failed=0, compile_error="", failed_quantities="",
+               confirm_failed_quantities="", failed_quantities_no_divergent="")
+    return row
+
+
 def finalise(rows: list[dict], kept: int, alpha: float) -> None:
     """Final verdicts of a run's rows in place: Holm over the confirmations; power; see the module docstring."""
     family = [i for i, r in enumerate(rows)
@@ -207,7 +219,7 @@ def expected_false_alarms(summary: pd.DataFrame) -> str:
     if summary.empty:
         return ""
     alpha = float(summary["alpha"].iloc[0])
-    m = int((summary["screen_verdict"] != "inconclusive").sum())
+    m = int(summary["screen_verdict"].isin(["pass", "flag"]).sum())
     flags = int((summary["screen_verdict"] == "flag").sum())
     confirmed = int((summary["confirm_sims"] > 0).sum())
     return (f"Error control: {m} conclusive combination(s), each screened at alpha = {alpha}; if every backend "
@@ -240,12 +252,15 @@ def write_outputs(root: Path, figures: bool = True) -> pd.DataFrame:
     failures, confirm_failures = store.compile_failures(), confirm_store.compile_failures()
     all_records = [r for recs in by_combo.values() for r in recs] + [r for recs in by_combo_confirm.values() for r in recs]
     write_csv_atomic(root / "ranks.csv", ranks_frame(all_records))
-    results, qrows = [], []
+    results, qrows, skipped = [], [], []
     for model in plan.models:
         for backend in plan.backends:
             key = combo_key(model, backend)
             recs = by_combo.get((model, backend), [])
             if not recs and key not in failures:
+                why = skip_reason(plan, model, backend)
+                if why:
+                    skipped.append(skipped_row(plan, model, backend, why))
                 continue
             result = summarise_combo(plan, model, backend, recs, timing.get(key, {}),
                                      by_combo_confirm.get((model, backend)), failures.get(key),
@@ -258,7 +273,7 @@ def write_outputs(root: Path, figures: bool = True) -> pd.DataFrame:
 
         for result in results:
             combo_figure(root / "figures" / f"{result.row['model']}__{result.row['backend']}.png", result, plan.kept)
-    summary = pd.DataFrame([r.row for r in results], columns=SUMMARY_COLUMNS)
+    summary = pd.DataFrame([r.row for r in results] + skipped, columns=SUMMARY_COLUMNS)
     write_csv_atomic(root / "summary.csv", summary)
     write_csv_atomic(root / "quantities.csv", pd.DataFrame(qrows))
     return summary

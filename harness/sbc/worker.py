@@ -63,6 +63,14 @@ class Task:
     kept: int
     batch: int = 0
     stream: int = 0  # 0: first-stage data sets; 1: the confirmation stage's fresh data sets
+    method: str = "prior"  # "prior" or "posterior" SBC (harness.sbc.simulation)
+
+    @property
+    def seed_stream(self) -> int:
+        """The seed stream of its replicates: posterior SBC's are disjoint from prior SBC's."""
+        from harness.sbc.simulation import POSTERIOR_STREAM_OFFSET
+
+        return self.stream + (POSTERIOR_STREAM_OFFSET if self.method == "posterior" else 0)
 
 
 def replicate_streams(root_seed: int, model: str, replicate: int,
@@ -74,11 +82,15 @@ def replicate_streams(root_seed: int, model: str, replicate: int,
     return np.random.default_rng(sim), int(sampler.generate_state(1)[0] >> 1), np.random.default_rng(ties)
 
 
-def simulate(spec, data, root_seed: int, replicate: int, stream: int = 0) -> tuple[dict, dict, int, np.random.Generator]:
-    """(true params, simulated data, sampler seed, tie rng) of one replicate, from the model's numpy prior."""
+def simulate(spec, data, root_seed: int, replicate: int, stream: int = 0,
+             method: str = "prior") -> tuple[dict, dict, int, np.random.Generator]:
+    """(true params, data set to fit, sampler seed, tie rng) of one replicate (``harness.sbc.simulation``);
+    ``stream`` is the replicate's seed stream (``Task.seed_stream``)."""
+    from harness.sbc.simulation import replicate as make_replicate
+
     rng, seed, ties = replicate_streams(root_seed, spec.name, replicate, stream)
-    truth = spec.sample_prior(rng, data)
-    return truth, spec.simulate(rng, truth, data), seed, ties
+    truth, fitted_data = make_replicate(spec, data, method, root_seed, replicate, stream, rng)
+    return truth, fitted_data, seed, ties
 
 
 def _error_text(err: BaseException) -> str:
@@ -93,11 +105,13 @@ def _context(task: Task) -> dict:
 
     spec = get_model(task.model)
     size = tuple(sorted(spec.size_defaults.items()))
-    key = (task.backend, task.model, size, tuple(sorted(task.settings.items())), task.batch)
+    key = (task.backend, task.model, size, tuple(sorted(task.settings.items())), task.batch, task.method)
     ctx = _CONTEXTS.get(key)
     if ctx is not None:
         _CONTEXTS.move_to_end(key)
         return ctx
+    from harness.sbc.simulation import fit_template
+
     data = spec.data()
     settings = SamplerSettings(**task.settings)
     ctx = {"spec": spec, "data": data, "settings": settings, "compile_s": 0.0, "error": None, "fresh": True}
@@ -105,9 +119,9 @@ def _context(task: Task) -> dict:
     try:
         backend = ctx["backend"] = get_backend(task.backend)
         if task.batch > 0 and isinstance(backend, SupportsBatch):  # only the programs sample_batch runs
-            ctx["compiled"] = backend.compile_batch(spec, data, settings, task.batch)
+            ctx["compiled"] = backend.compile_batch(spec, fit_template(spec, data, task.method), settings, task.batch)
         else:
-            ctx["compiled"] = backend.compile(spec, data, settings)
+            ctx["compiled"] = backend.compile(spec, fit_template(spec, data, task.method), settings)
     except Exception as err:  # every replicate of this model x backend then fails with this error
         ctx["error"] = "compile failed: " + _error_text(err)
     ctx["compile_s"] = time.perf_counter() - start
@@ -133,7 +147,7 @@ def _record(task: Task, replicate: int, seed: int, status: str, error: str = "",
 
 def failed_records(task: Task, reason: str, **extra) -> list[dict]:
     """Records of a task that produced none (timeout, lost process, error outside a replicate)."""
-    return [_record(task, i, replicate_streams(task.root_seed, task.model, i, task.stream)[1], "failed", reason,
+    return [_record(task, i, replicate_streams(task.root_seed, task.model, i, task.seed_stream)[1], "failed", reason,
                     **extra) for i in task.replicates]
 
 
@@ -162,10 +176,10 @@ def run_task(task: Task) -> list[dict]:
     try:
         ctx = _context(task)
         spec, data = ctx["spec"], ctx["data"]
-        sims = [simulate(spec, data, task.root_seed, i, task.stream) for i in task.replicates]
+        sims = [simulate(spec, data, task.root_seed, i, task.seed_stream, task.method) for i in task.replicates]
     except Exception as err:  # e.g. a model's prior sampler or simulator raising
         text = "simulation failed: " + _error_text(err)
-        return [_record(task, i, replicate_streams(task.root_seed, task.model, i, task.stream)[1], "failed", text)
+        return [_record(task, i, replicate_streams(task.root_seed, task.model, i, task.seed_stream)[1], "failed", text)
                 for i in task.replicates]
     n = len(task.replicates)
     if ctx["error"]:

@@ -46,6 +46,7 @@ SPEC = ModelSpec(
     log_prior=log_prior,
     log_likelihood=log_likelihood,
     observed=("y",),
+    rows="N",  # observations are conditionally independent rows (posterior SBC)
     tags=("glm",),
     size_class="small",
     posteriordb="sblrc-blr",

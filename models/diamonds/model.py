@@ -80,6 +80,7 @@ SPEC = ModelSpec(
     log_prior=log_prior,
     log_likelihood=log_likelihood,
     observed=("Y",),
+    rows="N",  # observations are conditionally independent rows (posterior SBC)
     derived=(Param("b_Intercept"),),
     derive=derive,
     tags=("glm",),

@@ -51,6 +51,7 @@ SPEC = ModelSpec(
     log_prior=log_prior,
     log_likelihood=log_likelihood,
     observed=("y",),
+    rows="N",  # observations are conditionally independent rows (posterior SBC)
     size_defaults={"N": 1000, "D": 10},
     tags=("glm",),
     size_class="small",

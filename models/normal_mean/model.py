@@ -39,6 +39,7 @@ SPEC = ModelSpec(
     log_prior=log_prior,
     log_likelihood=log_likelihood,
     observed=("x",),
+    rows="K",  # observations are conditionally independent rows (posterior SBC)
     size_defaults={"K": 1000},
     tags=("synthetic",),
     size_class="small",

@@ -76,6 +76,7 @@ SPEC = ModelSpec(
     log_prior=log_prior,
     log_likelihood=log_likelihood,
     observed=("log_radon",),
+    rows="N",  # observations are conditionally independent rows (posterior SBC)
     tags=("hierarchical", "glm"),
     size_class="small",
     posteriordb="radon_mn-radon_hierarchical_intercept_noncentered",

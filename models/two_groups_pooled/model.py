@@ -39,6 +39,7 @@ SPEC = ModelSpec(
     log_prior=log_prior,
     log_likelihood=log_likelihood,
     observed=("x",),
+    rows="N",  # observations are conditionally independent rows (posterior SBC)
     stan_data=two_groups_stan_data,
     tags=("synthetic",),
     size_class="medium",
