@@ -1,4 +1,4 @@
-"""Test scores of students in 20 schools: a varying-intercept regression on hours of study."""
+"""Test scores of students in 20 schools: a varying-intercept regression on (centred) hours of study."""
 
 import numpy as np
 import pymc as pm
@@ -13,9 +13,9 @@ def build(data):
         score = pm.Data("score_data", data["score"])
         mu_a = pm.Normal("mu_a", 60.0, 20.0)
         sigma_a = pm.HalfNormal("sigma_a", 10.0)
-        a_raw = pm.Normal("a_raw", 0.0, 1.0, shape=n_schools)
+        a = pm.Normal("a", mu_a, sigma_a, shape=n_schools)
         b = pm.Normal("b", 0.0, 5.0)
         sigma = pm.HalfNormal("sigma", 10.0)
-        mu = mu_a + sigma_a * a_raw[school] + b * hours
+        mu = a[school] + b * (hours - hours.mean())
         pm.Normal("score", mu, sigma, observed=score)
     return model

@@ -271,14 +271,14 @@ def inspect_model(path, data: Data):
         raise ImplementationError(f"{path}: discrete free variables {discrete}: NUTS samples continuous "
                                   "parameters only (marginalise them)")
     shapes = model.eval_rv_shapes()
-    params = []
+    params, observed, notes = [], [], []
     for rv in model.free_RVs:
         try:
             support = _support_of(model, rv)
         except ValueError as err:
-            raise ImplementationError(f"{path}: {err}") from None
+            support = "?"
+            notes.append(f"{err}; write its support in model.py by hand")
         params.append((rv.name, tuple(int(n) for n in shapes[rv.name]), support))
-    observed, notes = [], []
     for rv in model.observed_RVs:
         value = model.rvs_to_values[rv]
         name = getattr(value, "name", None) or ""
@@ -289,8 +289,9 @@ def inspect_model(path, data: Data):
             values = np.asarray(value.eval() if hasattr(value, "eval") else value)
             key = next((k for k, v in data.items() if np.shape(v) == values.shape and np.array_equal(v, values)), None)
         if key is None:
-            raise ImplementationError(f"{path}: observed variable {rv.name!r} observes values that are no data "
-                                      f"entry (entries: {', '.join(sorted(data))})")
+            notes.append(f"observed variable {rv.name!r} observes values that are no data entry (a transform of "
+                         "the data?); name the observed entries with --observed")
+            continue
         observed.append(key)
     simulator: tuple[str, ...] = ("prior", "posterior")
     from pymc.distributions.transforms import _default_transform

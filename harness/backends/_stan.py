@@ -140,6 +140,7 @@ _TYPES = ("real", "vector", "row_vector", "matrix", "simplex", "ordered", "posit
 _DECLARATION = re.compile(
     r"^(?:array\s*\[(?P<adims>[^\]]*)\]\s*)?(?P<type>[a-z_]+)\s*(?:<(?P<cons>.*)>)?\s*"
     r"(?:\[(?P<tdims>[^\]]*)\])?\s*(?P<name>[A-Za-z]\w*)\s*(?:\[(?P<odims>[^\]]*)\])?\s*(?:=.*)?$", re.S)
+UNKNOWN = "?"  # a support the reader cannot state (a bound that depends on another parameter)
 _SUPPORT_OF_TYPE = {"simplex": "simplex", "ordered": "ordered", "positive_ordered": "positive_ordered",
                     "cholesky_factor_corr": "cholesky_corr"}
 
@@ -244,8 +245,11 @@ def declaration(statement: str, data: Data,
         bounds[key.strip()] = value.strip()
     lower, upper = bounds.get("lower"), bounds.get("upper")
     if support == "real" and (lower is not None or upper is not None):
-        lo = _bound(lower, data) if lower is not None else None
-        hi = _bound(upper, data) if upper is not None else None
+        try:
+            lo = _bound(lower, data) if lower is not None else None
+            hi = _bound(upper, data) if upper is not None else None
+        except ValueError:  # a bound that depends on another parameter: declare this support by hand
+            return kind, match.group("name"), shape, UNKNOWN
         if lo is not None and hi is not None:
             support = f"interval({lo}, {hi})"
         elif lo is not None:
@@ -336,11 +340,14 @@ def inspect_program(path: Path, data: Data, stanc: Path, shapes=None) -> object:
     if declared != set(info.get("parameters", {})):
         raise ImplementationError(f"{path}: parameters read {sorted(declared)} but stanc lists "
                                   f"{sorted(info.get('parameters', {}))}")
-    if not program["observed"]:
-        raise ImplementationError(f"{path}: no data entry is observed in the model block (`y ~ ...` or "
-                                  "`target += ..._lpdf(y | ...)`)")
     notes = []
-    replicated = program["replicated"] == program["observed"]
+    if not program["observed"]:
+        notes.append("no data entry is observed directly in the model block (`y ~ ...` or `target += "
+                     "..._lpdf(y | ...)`)")
+    for name, _, support in program["params"]:
+        if support == UNKNOWN:
+            notes.append(f"{name}: a bound that depends on another parameter; write its support in model.py by hand")
+    replicated = bool(program["observed"]) and program["replicated"] == program["observed"]
     if not replicated:
         notes.append("posterior SBC needs a generated quantity <observed>_rep per observed entry ("
                      + ", ".join(f"{k}_rep" for k in program["observed"]) + ")")

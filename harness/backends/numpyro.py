@@ -368,13 +368,16 @@ def inspect_model(path, data: Data):
     if not callable(model):
         raise ImplementationError(f"{path} defines no model(data); a NumPyro implementation is a model function of "
                                   "the data dict (models/README.md)")
+    from numpyro.infer import init_to_uniform
+
     arrays, static = split_data(data)
-    try:
-        trace = handlers.trace(handlers.seed(model, 0)).get_trace({**static, **arrays})
+    try:  # values from the init strategy, so improper priors (ImproperUniform) need no sampler
+        substituted = handlers.substitute(handlers.seed(model, 0), substitute_fn=init_to_uniform)
+        trace = handlers.trace(substituted).get_trace({**static, **arrays})
     except Exception as err:
         raise ImplementationError(f"{path}: model(data) raised {type(err).__name__}: {err} (data entries: "
                                   f"{', '.join(sorted(data))})") from None
-    params, observed = [], []
+    params, observed, notes = [], [], []
     for name, site in trace.items():
         if site["type"] != "sample":
             continue
@@ -383,8 +386,9 @@ def inspect_model(path, data: Data):
             key = name if name in data else next(
                 (k for k, v in data.items() if np.shape(v) == values.shape and np.array_equal(v, values)), None)
             if key is None:
-                raise ImplementationError(f"{path}: observed site {name!r} observes values that are no data entry "
-                                          f"(entries: {', '.join(sorted(data))})")
+                notes.append(f"observed site {name!r} observes values that are no data entry (a transform of the "
+                             "data?); name the observed entries with --observed")
+                continue
             observed.append(key)
             continue
         if site["fn"].is_discrete:
@@ -393,10 +397,11 @@ def inspect_model(path, data: Data):
         try:
             support = _support_text(site["fn"].support)
         except ValueError as err:
-            raise ImplementationError(f"{path}: site {name!r}: {err}") from None
+            support = "?"
+            notes.append(f"site {name!r}: {err}; write its support in model.py by hand")
         params.append((name, tuple(int(n) for n in np.shape(site["value"])), support))
     return ModelInfo(family=CAPABILITIES.family, params=tuple(params), observed=tuple(observed),
-                     rows=rows_entry(data, observed), simulator=("prior", "posterior"))
+                     rows=rows_entry(data, observed), simulator=("prior", "posterior"), notes=tuple(notes))
 
 
 potential = _jax.numpyro_potential  # equivalence hook: the NumPyro family potential (harness.equivalence)

@@ -160,9 +160,14 @@ def command(args) -> int:
         import dataclasses
 
         info = dataclasses.replace(info, observed=observed)
+    unknown_support = [name for name, _, support in info.params if support == "?"]
+    if unknown_support:
+        raise HarnessInputError(f"{args.source}: cannot state the support of {', '.join(unknown_support)}: "
+                                + "; ".join(info.notes) + "; write model.py by hand (models/README.md)")
     if not info.observed:
         raise HarnessInputError(f"{args.source}: found no observed data entry; name them with --observed "
-                                f"(data entries: {', '.join(sorted(data)) or 'none'})")
+                                f"(data entries: {', '.join(sorted(data)) or 'none'})"
+                                + (f" ({'; '.join(info.notes)})" if info.notes else ""))
     folder = write_folder(args, info, family, data)
     print(f"wrote {folder} ({family} implementation read by backend {backend}):")
     for name, shape, support in info.params:

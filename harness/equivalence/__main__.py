@@ -7,8 +7,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import pandas as pd
-
 
 def main(argv: list[str] | None = None) -> int:
     from harness.cli_options import add_catalogue_argument, apply_catalogues
@@ -38,8 +36,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.detail:
         args.detail.parent.mkdir(parents=True, exist_ok=True)
         write_csv_atomic(args.detail, long)
-    with pd.option_context("display.max_colwidth", 120, "display.width", 250):
-        print(table.to_string(index=False))
+    from harness.tables import fmt, markdown_table
+
+    rows = [[r.model, r.a, r.b, r.status, r.check or "-", fmt(r.max_abs_diff, "{:.3g}"), fmt(r.tolerance, "{:.3g}"),
+             (str(r.error).splitlines()[0][:160] if isinstance(r.error, str) and r.error else "-")]
+            for r in table.itertuples()]
+    print(markdown_table(rows, ["model", "a", "b", "status", "failed checks", "max abs diff", "tolerance", "why"]))
+    if args.detail is None and not table["status"].isin(["pass", "skipped", "not implemented"]).all():
+        print("(every row with its full error: --detail FILE.csv)")
     return 0 if table["status"].isin(["pass", "skipped", "not implemented"]).all() else 1
 
 

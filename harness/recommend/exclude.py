@@ -176,15 +176,21 @@ def divergences(counts: dict[str, tuple[int, int]]) -> tuple[dict[str, str], str
 
 def completion_commands(model: str, backend: str, missing: list[str], sbc_dir: str | None = None) -> list[str]:
     """The commands that would complete a backend's evidence."""
+    from harness.catalogue import get_model, model_names, models_option
+    from harness.sbc.simulation import not_applicable
+
+    known = model in model_names()
+    models = models_option(model) if known else f"--models {model}"
+    method = "" if not known or not_applicable(get_model(model), "prior") is None else " --method posterior"
     out = []
     for item in missing:
         if item.startswith("too few repeats") or item == "no equivalence check":
-            out.append(f"python -m harness run --models {model} --backends {backend} --repeats {MIN_REPEATS}")
+            out.append(f"python -m harness run {models} --backends {backend} --repeats {MIN_REPEATS}")
         elif item == "no reference posterior":
-            out.append(f"python -m harness reference --models {model}")
-        elif item == "no SBC":
-            out.append(f"python -m harness sbc --models {model} --backends {backend}")
+            out.append(f"python -m harness reference {models}")
+        elif item.startswith("no SBC"):
+            out.append(f"python -m harness sbc {models} --backends {backend}{method}")
         elif item.startswith("SBC"):
             resume = f" --resume {sbc_dir}" if sbc_dir else ""
-            out.append(f"python -m harness sbc --models {model} --backends {backend} --confirm{resume}")
+            out.append(f"python -m harness sbc {models} --backends {backend} --confirm{resume}")
     return list(dict.fromkeys(out))

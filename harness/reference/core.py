@@ -7,7 +7,8 @@ protocol (``compile`` / ``sample``):
    scalars (free parameters, derived quantities and the log density ``joint`` = log prior + log
    likelihood) is below ``ess_target`` (``SUMMARY_ESS``: 40,000 for small models, 10,000 for medium
    and large ones; never below ``thinned``), the run is repeated with more draws per chain
-   (``draws * 1.3 * target / ESS``, up to ``max_draws``). The larger target makes the summary's MCSEs
+   (``draws * 1.3 * target / ESS``, up to ``max_draws``; at least twice the draws while the max R-hat is
+   1.01 or more, which short chains inflate). The larger target makes the summary's MCSEs
    small next to a benchmark fit's, which is what gives the accuracy verdict its power.
 2. Thinning to ``thinned`` near-independent draws: every ``ceil(n_total / min ESS)``-th draw of each
    chain, then ``thinned`` of those, evenly spaced.
@@ -163,14 +164,18 @@ def generate(model: str, backend: str, check_backend: str | None, *, chains: int
         ess_ds = diagnostics.ess(ess_vars, "bulk")
         ess_all = np.concatenate([np.asarray(ess_ds[k].values, dtype=float).reshape(-1) for k in ess_vars])
         ess_min = float(np.nanmin(ess_all)) if np.isfinite(ess_all).any() else float("nan")
+        rhat_ds = diagnostics.rhat(ess_vars)
+        rhat_all = np.concatenate([np.asarray(rhat_ds[k].values, dtype=float).reshape(-1) for k in ess_vars])
+        rhat_max = float(np.nanmax(rhat_all)) if not np.isnan(rhat_all).all() else float("nan")
         log(f"reference {model} x {backend}: {chains} x {warmup} + {n} draws in {wall:.1f} s; "
-            f"min bulk ESS {ess_min:.0f}")
-        if ess_min >= target or n >= max_draws or not np.isfinite(ess_min) or np.any(fit.diverging):
+            f"min bulk ESS {ess_min:.0f}, max R-hat {rhat_max:.4f}")
+        if n >= max_draws or not np.isfinite(ess_min) or np.any(fit.diverging):
             break  # (divergences: no number of draws makes a valid reference)
-        n = min(max_draws, int(math.ceil(n * 1.3 * target / max(ess_min, 1.0) / 100.0) * 100))
-    rhat_ds = diagnostics.rhat(ess_vars)
-    rhat_all = np.concatenate([np.asarray(rhat_ds[k].values, dtype=float).reshape(-1) for k in ess_vars])
-    rhat_max = float(np.nanmax(rhat_all)) if not np.isnan(rhat_all).all() else float("nan")
+        if ess_min >= target and rhat_max < RHAT_MAX:
+            break
+        # more draws: for the ESS target, or (at least twice as many) for an R-hat that short chains inflate
+        grow = 1.3 * target / max(ess_min, 1.0) if ess_min < target else 2.0
+        n = min(max_draws, int(math.ceil(n * max(grow, 2.0 if rhat_max >= RHAT_MAX else 1.0) / 100.0) * 100))
     divergences = int(np.sum(fit.diverging))
     energy = fit.sample_stats.get("energy") if getattr(fit, "sample_stats", None) else None
     bfmi = ebfmi(energy).tolist() if energy is not None else None

@@ -193,6 +193,10 @@ def command(args) -> int:
                 command=["python", "-m", "harness", *sys.argv[1:]], figures=not args.no_figures,
                 confirm=args.confirm, scheduler=args.scheduler)
     except KeyboardInterrupt:
+        from harness.sbc.summary import write_outputs
+
+        if (Path(out) / "replicates.jsonl").is_file():
+            write_outputs(Path(out), figures=False)  # the tables of what was measured
         print(f"\ninterrupted; finished replicates are stored. Continue with: python -m harness sbc --resume {out}",
               file=sys.stderr)
         return 130
