@@ -18,7 +18,7 @@ def test_list_shows_models_backends_and_availability():
     for name in ("pymc", "numpyro", "pyro", "stan"):
         assert name in out.stdout
     assert "fake_missing" in out.stdout and "unavailable: not installed: a_library_that_is_not_installed" in out.stdout
-    assert "pymc model" in out.stdout and "numpyro model" in out.stdout  # each backend's model family
+    assert has_row(out.stdout, "backend", "family") and has_row(out.stdout, "nutpie", "pymc")  # each backend's family
 
 
 def test_bad_input_exits_2_with_one_clear_line():

@@ -5,6 +5,8 @@ import json
 import pandas as pd
 import pytest
 
+from harness.errors import HarnessInputError
+
 from harness.results import load_results
 from harness.run.plan import RunPlan, cell_seed, plan_cells
 from harness.run.runner import run
@@ -36,7 +38,7 @@ def test_size_sweep_applies_only_to_models_with_that_size():
                      ("normal_mean", ())]
     assert parse_size("N=1e4, D=5") == {"N": 10000, "D": 5}
     for bad in ("N", "N=x", "N=0"):
-        with pytest.raises(SettingsError):
+        with pytest.raises(HarnessInputError):
             parse_size(bad)
 
 

@@ -44,7 +44,7 @@ from harness.sbc.store import SBCStore, combo_key
 RANK_COLUMNS = ["model", "backend", "stage", "replicate", "quantity", "rank", "n_kept", "status", "divergences",
                 "seed", "error"]
 SUMMARY_COLUMNS = [
-    "model", "backend", "method", "sims", "ok", "failed", "failed_frac", "divergent_frac", "verdict", "verdict_no_divergent",
+    "model", "backend", "sims", "ok", "failed", "failed_frac", "divergent_frac", "verdict", "verdict_no_divergent",
     "failed_quantities", "coverage_50", "coverage_80", "coverage_95", "chi2_min_p", "reps_per_s", "wall_s",
     "settings", "low_ess", "n_no_divergent", "excluded_frac_no_divergent", "failed_quantities_no_divergent",
     "verdict_reason", "kept", "alpha", "band_prob", "planned_sims",
@@ -53,6 +53,8 @@ SUMMARY_COLUMNS = [
     "confirm_p", "confirm_p_holm", "confirm_power_shift", "confirm_failed_quantities", "holm_family",
     # a model that did not compile: the replicates it cost (counted in sims and failed) and its error, once
     "compile_failed", "compile_error",
+    # "prior" or "posterior" SBC (harness.sbc.simulation)
+    "method",
 ]
 
 
