@@ -163,7 +163,7 @@ def get_model(name: str) -> ModelSpec:
 
 
 def check_declaration(spec: ModelSpec) -> None:
-    """Declared tags, size class, prior kind, supports and not-implemented families are valid."""
+    """Declared tags, size class, prior kind, supports, not-implemented families and known deviations are valid."""
     from harness import spec as spec_module
     from harness import supports
 
@@ -184,6 +184,7 @@ def check_declaration(spec: ModelSpec) -> None:
                         f"{', '.join(FAMILY_FILES)}")
     if spec.numerical_rtol and not spec.numerical_rtol_reason.strip():
         raise SpecError(f"model {spec.name!r}: numerical_rtol needs its reason (numerical_rtol_reason)")
+    check_known_deviation(spec)
     if (spec.log_prior is None) != (spec.log_likelihood is None):
         raise SpecError(f"model {spec.name!r}: declare both log_prior and log_likelihood, or neither")
     for p in (*spec.params, *spec.derived):
@@ -214,6 +215,26 @@ def models_option(name: str) -> str:
     if folder is not None and folder.parent != MODELS_DIR:
         return f"--models {name} --catalogue {folder}"
     return f"--models {name}"
+
+
+def check_known_deviation(spec: ModelSpec) -> None:
+    """``known_deviation`` is ``{family: (per_observation, reason)}``: a known family, a positive finite
+    bound per observed value, a non-empty reason, and observed values for the bound to count."""
+    import math
+
+    for family, declared in spec.known_deviation.items():
+        where = f"model {spec.name!r}: known_deviation[{family!r}]"
+        if family not in FAMILY_FILES:
+            raise SpecError(f"{where}: unknown family; valid: {', '.join(FAMILY_FILES)}")
+        if not isinstance(declared, tuple) or len(declared) != 2:
+            raise SpecError(f"{where} must be (per_observation, reason), is {declared!r}")
+        per, reason = declared
+        if isinstance(per, bool) or not isinstance(per, int | float) or not math.isfinite(per) or per <= 0:
+            raise SpecError(f"{where}: the bound per observed value must be a positive number, is {per!r}")
+        if not isinstance(reason, str) or not reason.strip():
+            raise SpecError(f"{where} needs its reason (the library bug and its upstream reference)")
+    if spec.known_deviation and not spec.observed:
+        raise SpecError(f"model {spec.name!r}: known_deviation is per observed value; declare observed")
 
 
 def families_present(name: str) -> dict[str, str]:

@@ -185,6 +185,17 @@ class ModelSpec:
         numerical_rtol, numerical_rtol_reason: for a density computed by a numerical solver (an ODE),
             the relative error the families' solvers may differ by; it replaces the equivalence
             checks' relative tolerances where larger, and its reason is stated in every table.
+        known_deviation: ``{family: (per_observation, reason)}``, a known, bounded deviation of a
+            family's library from the exact density (e.g. Stan Math's ``bernoulli_logit_lpmf`` cutoff,
+            stan-dev/math#3397). ``per_observation`` bounds, per observed value, how far one log density
+            value or one gradient coordinate of that family may be from the exact one (so each may be
+            off by at most ``per_observation x n_observed(data)``); it must account for the chain-rule
+            factors between the observation's term and the unconstrained coordinates. Every equivalence
+            comparison of a value or gradient of that family (density, support, potential, gradient,
+            fd_gradient; against the reference or pairwise) adds that bound to its absolute tolerance once
+            per such value compared (a difference ``lp[i] - lp[0]``: twice), and the reason, with
+            the upstream reference, is stated in those rows' ``reference`` column. Other families'
+            comparisons keep their tolerances. Requires ``observed``.
         folder: the model's folder (set by the catalogue when it loads the declaration).
     """
 
@@ -215,6 +226,7 @@ class ModelSpec:
     augment: Callable[[Data, Data], Data] | None = None
     numerical_rtol: float = 0.0
     numerical_rtol_reason: str = ""
+    known_deviation: Mapping[str, tuple[float, str]] = field(default_factory=dict)
     folder: Path | None = None
 
     # ------------------------------------------------------------ data
@@ -301,3 +313,10 @@ class ModelSpec:
 
     def n_observed(self, data: Data) -> int:
         return int(sum(np.size(data[k]) for k in self.observed if k in data))
+
+    def deviation_allowance(self, family: str, data: Data) -> float:
+        """The bound on one value or gradient coordinate of ``family`` from its declared known deviation:
+        ``per_observation x n_observed(data)``; 0.0 for a family without one."""
+        if family not in self.known_deviation:
+            return 0.0
+        return float(self.known_deviation[family][0]) * self.n_observed(data)

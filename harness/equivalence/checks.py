@@ -14,12 +14,18 @@ The reference is the model's numpy density (``log_prior + log_likelihood``) wher
 the Stan program through the first available Stan backend (``reference`` column). A backend that
 cannot run here gets one ``skipped`` row with the reason; one whose family the model does not bring
 gets one ``not implemented`` row; every other backend is checked as usual.
+
+A family with a declared known deviation (``ModelSpec.known_deviation``: a library bug with a bound
+per observed value) has each of its values and gradient coordinates allowed ``per_observation x
+n_observed`` from the exact one: every comparison adds that to its absolute tolerance once for each
+such value it compares (``deviation_allowances``); comparisons of the other families are unchanged.
 """
 
 from __future__ import annotations
 
 import itertools
 import traceback
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -83,23 +89,56 @@ def compare_differences(va, vb, rtol: float = RTOL, atol: float = ATOL, extra=No
     return _worst(np.abs(da - db), tol)
 
 
-def compare(values: dict, rtol: float = RTOL, atol: float = ATOL, check: str = "density") -> pd.DataFrame:
-    """Pairwise agreement of ``lp - lp[0]``: columns a, b, max_abs_diff, tolerance, status, error, check."""
+def compare(values: dict, rtol: float = RTOL, atol: float = ATOL, check: str = "density",
+            allowance: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """Pairwise agreement of ``lp - lp[0]``: columns a, b, max_abs_diff, tolerance, status, error, check.
+
+    ``allowance``: {key: bound on each of its values} (``deviation_allowances``), a known error of the
+    values of that key, added to the pair's tolerance (for ``lp[i] - lp[0]``: twice)."""
+    allowance = allowance or {}
     rows = []
     for a, b in itertools.combinations(values, 2):
         va, vb = values[a], values[b]
         if isinstance(va, str) or isinstance(vb, str):
             rows.append(_error_row(check, a, b, va if isinstance(va, str) else vb))
         else:
-            rows.append(_row(check, a, b, *compare_differences(va, vb, rtol, atol)))
+            known = allowance.get(a, 0.0) + allowance.get(b, 0.0)
+            extra = np.full(np.shape(va), known) if known else None
+            rows.append(_row(check, a, b, *compare_differences(va, vb, rtol, atol, extra=extra)))
     return pd.DataFrame(rows).drop(columns="size")
 
 
-def _grad_compare(ga, gb, rtol: float = GRAD_RTOL):
+def _grad_compare(ga, gb, rtol: float = GRAD_RTOL, known: float = 0.0):
+    """Elementwise agreement of two gradients; ``known``: the allowed known deviation of the pair
+    (``deviation_allowances`` of both sides), added to the absolute tolerance."""
     ga, gb = np.asarray(ga), np.asarray(gb)
     if not (np.all(np.isfinite(ga)) and np.all(np.isfinite(gb))):
         return np.inf, np.nan, False
-    return _worst(np.abs(ga - gb), GRAD_ATOL + rtol * np.maximum(np.abs(ga), np.abs(gb)))
+    return _worst(np.abs(ga - gb), GRAD_ATOL + known + rtol * np.maximum(np.abs(ga), np.abs(gb)))
+
+
+def deviation_allowances(spec, data, names, anchor: str | None = None) -> dict[str, float]:
+    """{backend: bound on each of its values and gradient coordinates} for the backends among ``names``
+    whose family declares a known deviation (``ModelSpec.known_deviation``): ``per_observation x
+    n_observed(data)``. ``REFERENCE`` gets ``anchor``'s, the backend whose values are the reference
+    of a model without a numpy density (a numpy density is exact). Backends without one are absent."""
+    if not spec.known_deviation:
+        return {}
+    from harness.backends import load_module
+
+    out = {name: spec.deviation_allowance(load_module(name).CAPABILITIES.family, data)
+           for name in {*names, *([anchor] if anchor else [])}}
+    out[REFERENCE] = out[anchor] if anchor else 0.0
+    return {k: v for k, v in out.items() if v > 0}
+
+
+def deviation_notes(spec, data) -> dict[str, str]:
+    """{family: the sentence the tables state on every row that compares a value of that family}."""
+    n = spec.n_observed(data)
+    return {family: f"known {family} deviation: {per:g} per observed value x {n:,} observed = "
+                    f"{spec.deviation_allowance(family, data):.3g} added to the absolute tolerance per "
+                    f"{family} value compared: {reason}"
+            for family, (per, reason) in spec.known_deviation.items()}
 
 
 def _trace(err: Exception) -> str:
@@ -186,8 +225,11 @@ def _finite_outside(module, spec, data, outside: list[tuple[str, dict]]) -> list
     return finite
 
 
-def support_rows(spec, data, usable: list[str], base: dict, size: str, reference, rtol: float = RTOL) -> list[dict]:
-    """Refusal of the outside probes and agreement at the inside probes, per backend."""
+def support_rows(spec, data, usable: list[str], base: dict, size: str, reference, rtol: float = RTOL,
+                 allowance: Mapping[str, float] | None = None) -> list[dict]:
+    """Refusal of the outside probes and agreement at the inside probes, per backend (``allowance``:
+    ``deviation_allowances``, with the reference's under ``REFERENCE``)."""
+    allowance = allowance or {}
     from harness.backends import get_backend
     from harness.equivalence.strict import strict_supports
 
@@ -219,7 +261,9 @@ def support_rows(spec, data, usable: list[str], base: dict, size: str, reference
                 ok, diff, tol = False, np.inf, np.nan
                 text.append("finite where the reference is -inf (or the reverse) just inside the support")
             elif both[0] and both.sum() > 1:
-                diff, tol, ok = compare_differences(ref_inside[both], values[both], rtol=rtol)
+                known = allowance.get(REFERENCE, 0.0) + allowance.get(name, 0.0)
+                diff, tol, ok = compare_differences(ref_inside[both], values[both], rtol=rtol,
+                                                    extra=np.full(int(both.sum()), known) if known else None)
                 if not ok:
                     text.append("points just inside the support disagree with the reference")
         if finite:
@@ -239,13 +283,15 @@ def _which(ref_w, w, labels) -> str:
 
 
 def potential_rows(spec, data, usable: list[str], x0: dict, x1: dict, size: str, seed: int,
-                   reference_w=None) -> list[dict]:
-    rtol, grad_rtol = max(RTOL, spec.numerical_rtol), max(GRAD_RTOL, spec.numerical_rtol)
+                   reference_w=None, allowance: Mapping[str, float] | None = None) -> list[dict]:
     """transform, potential, gradient and fd_gradient rows of the backends with a potential hook.
 
     ``reference_w``: ``points -> W`` of the numpy density (``-log p``), or None: then the anchor
-    backend's own W is the reference.
+    backend's own W is the reference. ``allowance``: {backend: bound on each of its values and
+    gradient coordinates} (``deviation_allowances``), added to every comparison of them.
     """
+    rtol, grad_rtol = max(RTOL, spec.numerical_rtol), max(GRAD_RTOL, spec.numerical_rtol)
+    allowance = allowance or {}
     from harness.backends import get_backend, optional_hook
 
     blocks = pts.layout(spec, data)
@@ -295,7 +341,8 @@ def potential_rows(spec, data, usable: list[str], x0: dict, x1: dict, size: str,
                              "" if ok else f"{blk.name}: unconstrained value differs from the declared support's "
                                            f"map ({blk.support.describe()})", size))
         if ref_w is not None:
-            diff, tol, ok = compare_differences(ref_w, res.w, rtol=rtol, extra=res.w_err + ref_err)
+            known = allowance.get(ref_name, 0.0) + allowance.get(name, 0.0)
+            diff, tol, ok = compare_differences(ref_w, res.w, rtol=rtol, extra=res.w_err + ref_err + known)
             note = "; ".join(res.notes)
             why = "" if ok else _which(ref_w, res.w, labels)
             rows.append(_row("potential", REFERENCE, name, diff, tol, ok,
@@ -303,7 +350,7 @@ def potential_rows(spec, data, usable: list[str], x0: dict, x1: dict, size: str,
         key = keys[name]
         if key not in fd_cache:
             try:
-                fd_cache[key] = _fd_check(potentials[key], res, blocks, seed)
+                fd_cache[key] = _fd_check(potentials[key], res, blocks, seed, allowance.get(name, 0.0))
             except Exception as err:
                 fd_cache[key] = (np.nan, np.nan, False, _trace(err))
         diff, tol, ok, text = fd_cache[key]
@@ -313,28 +360,30 @@ def potential_rows(spec, data, usable: list[str], x0: dict, x1: dict, size: str,
         if isinstance(ra, str) or isinstance(rb, str):
             rows += [_error_row(c, a, b, ra if isinstance(ra, str) else rb, size) for c in ("potential", "gradient")]
             continue
-        rows.append(_row("potential", a, b, *compare_differences(ra.w, rb.w, rtol=rtol, extra=ra.w_err + rb.w_err),
-                         size=size))
+        known = allowance.get(a, 0.0) + allowance.get(b, 0.0)
+        rows.append(_row("potential", a, b, *compare_differences(ra.w, rb.w, rtol=rtol,
+                                                                 extra=ra.w_err + rb.w_err + known), size=size))
         common = [blk for blk in blocks
                   if np.all(np.abs(ra.us[:, blk.start:blk.stop] - rb.us[:, blk.start:blk.stop])
                             <= U_RTOL * (1 + np.abs(rb.us[:, blk.start:blk.stop])))]
         if not common:
             continue
         idx = np.concatenate([np.arange(blk.start, blk.stop) for blk in common])
-        diff, tol, ok = _grad_compare(ra.grads[:, idx], rb.grads[:, idx], grad_rtol)
+        diff, tol, ok = _grad_compare(ra.grads[:, idx], rb.grads[:, idx], grad_rtol, known)
         rows.append(_row("gradient", a, b, diff, tol, ok, "" if ok else "gradients differ", size))
     for r in rows:
         r.setdefault("reference", ref_name)
     return rows
 
 
-def _fd_check(potential, res: pot.Evaluation, blocks, seed: int) -> tuple[float, float, bool, str]:
-    """The potential's gradient at x0 and x1 against central differences of its own values."""
+def _fd_check(potential, res: pot.Evaluation, blocks, seed: int, known: float = 0.0) -> tuple[float, float, bool, str]:
+    """The potential's gradient at x0 and x1 against central differences of its own values (``known``:
+    the family's declared known deviation, added to the tolerance)."""
     coords = pts.step_coordinates(blocks, seed + 1, limit=FD_COORDS)
     diffs, tols = [], []
     for k in (0, len(res.us) - 1):
         g_fd, err, g = pot.fd_gradient(potential, res.us[k], coords)
         diffs.append(np.abs(g - g_fd))
-        tols.append(FD_RTOL * (1 + np.abs(g_fd)) + err)
+        tols.append(FD_RTOL * (1 + np.abs(g_fd)) + err + known)
     diff, tol, ok = _worst(np.concatenate(diffs), np.concatenate(tols))
     return diff, tol, ok, "" if ok else "gradient differs from finite differences of the potential's own values"

@@ -47,6 +47,7 @@ def model_rows(model: str, backends: list[str], n_points: int, seed: int, size: 
     reference_draws = _reference_points(model) if not size else None  # the reference is at the default size
     points, source = pts.start_points(spec, data, max(n_points, 2), seed, reference_draws)
     reference_w: Callable | None
+    anchor: str | None = None
     if spec.has_density:
         ref_name = REFERENCE
 
@@ -66,6 +67,7 @@ def model_rows(model: str, backends: list[str], n_points: int, seed: int, size: 
             if anchor is None:
                 return None
             return checks._log_densities(spec, data, [anchor], ps)[anchor]
+    allowance = checks.deviation_allowances(spec, data, usable, anchor)
     found: list[dict] = []
     if "density" in checks_wanted and usable:
         values = checks._log_densities(spec, data, usable, points[:n_points])
@@ -74,18 +76,37 @@ def model_rows(model: str, backends: list[str], n_points: int, seed: int, size: 
         elif ref_name in values:
             values = {REFERENCE: values[ref_name], **values}
         rtol = max(checks.RTOL, spec.numerical_rtol)
-        found += [{**r, "size": label} for r in checks.compare(values, rtol=rtol).to_dict("records")] if len(values) > 1 else []
+        found += [{**r, "size": label} for r in checks.compare(values, rtol=rtol, allowance=allowance).to_dict("records")] if len(values) > 1 else []
     if "support" in checks_wanted and usable:
-        found += checks.support_rows(spec, data, usable, points[0], label, reference, max(checks.RTOL, spec.numerical_rtol))
+        found += checks.support_rows(spec, data, usable, points[0], label, reference, max(checks.RTOL, spec.numerical_rtol),
+                                     allowance)
     if set(checks_wanted) & {"transform", "potential", "gradient", "fd_gradient"} and usable:
-        extra = checks.potential_rows(spec, data, usable, points[0], points[1], label, seed, reference_w)
+        extra = checks.potential_rows(spec, data, usable, points[0], points[1], label, seed, reference_w, allowance)
         found += [r for r in extra if r["check"] in checks_wanted]
     ref_label = "numpy density" if spec.has_density else f"{ref_name} (no numpy density)"
     if spec.numerical_rtol:
         ref_label += f"; relative tolerance {spec.numerical_rtol:g}: {spec.numerical_rtol_reason}"
+    notes = _deviation_notes(spec, data, allowance, anchor)
     for r in rows + found:
-        r["reference"], r["points"] = ref_label, source
+        r["reference"] = "; ".join([ref_label, *dict.fromkeys(notes[k] for k in (r["a"], r["b"]) if k in notes)])
+        r["points"] = source
     return [{"model": model, **r} for r in rows + found]
+
+
+def _deviation_notes(spec, data, allowance: dict[str, float], anchor: str | None) -> dict[str, str]:
+    """{backend (or ``REFERENCE``): the known-deviation sentence of its family} for every key of
+    ``allowance``: stated in the ``reference`` column of each row that compares its values."""
+    from harness.backends import load_module
+
+    if not allowance:
+        return {}
+    text = checks.deviation_notes(spec, data)
+    out = {}
+    for name in allowance:
+        backend = anchor if name == REFERENCE else name
+        if backend is not None:
+            out[name] = text[load_module(backend).CAPABILITIES.family]
+    return out
 
 
 def check_long(models: list[str], backends: list[str], n_points: int = 5, seed: int = 0,
