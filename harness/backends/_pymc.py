@@ -230,8 +230,11 @@ def _support_of(model, rv) -> str:
     if kind == "SimplexTransform":
         return "simplex"
     if kind == "Interval":
-        lower, upper = (None if b is None else float(np.asarray(b.eval() if hasattr(b, "eval") else b))
-                        for b in transform.args_fn(*rv.owner.inputs))
+        values = [None if b is None else np.asarray(b.eval() if hasattr(b, "eval") else b)
+                  for b in transform.args_fn(*rv.owner.inputs)]
+        if any(v is not None and v.size != 1 for v in values):
+            raise ValueError(f"free variable {rv.name!r} has bounds that vary by element")
+        lower, upper = (None if v is None else float(v.reshape(())) for v in values)
         if lower is not None and upper is not None:
             return f"interval({lower:g}, {upper:g})"
         if lower is not None:
