@@ -75,10 +75,10 @@ def test_the_real_run_ran(real_run):
 
 def test_html_is_one_self_contained_file_with_every_figure_embedded(rendered, sbc_dir):
     out, html, _ = rendered
-    assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.md"]
+    assert sorted(p.name for p in out.iterdir()) == ["overview.png", "overview.svg", "report.html", "report.md"]
     assert not re.search(r'(src|href)="(https?:|file:|//)', html) and "<link" not in html and "<script" not in html
     images = IMG.findall(html)
-    assert len(images) >= 3  # ESS/s + time breakdown, cost vs data size, the SBC ECDF
+    assert len(images) >= 4  # overview, ESS/s + time breakdown, cost vs data size, the SBC ECDF
     for b64 in images:
         png = base64.b64decode(b64)
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 500
@@ -88,13 +88,13 @@ def test_html_is_one_self_contained_file_with_every_figure_embedded(rendered, sb
 
 def test_html_sections(rendered, real_run):
     _, html, _ = rendered
-    assert '<h2 id="m-normal_mean">normal_mean</h2>' in html
+    assert '<h3 class="model" id="m-normal_mean">normal_mean</h3>' in html
     assert "Normal mean with known unit noise" in html  # the catalogue description
-    assert "<h3>Cost against data size</h3>" in html
-    assert "<h3>Simulation-based calibration</h3>" in html and "rank ECDF differences (pass" in html
+    assert "<h4>Cost against data size</h4>" in html
+    assert 'id="s-normal_mean">Simulation-based calibration</h4>' in html and "rank ECDF differences (pass" in html
     assert "fake_exact: no ECDF figure" in html  # an SBC row of a backend the run does not have is still shown
     # failed cells are shown with their error
-    assert "<h3>Runs that did not finish</h3>" in html
+    assert "<h4>Runs that did not finish</h4>" in html
     assert html.count("fake_raise (K=100) repeat 0: failed") == 1 and "deliberate failure at compile" in html
     # provenance block: what ran where
     _, manifest = load_run(real_run)
