@@ -1,5 +1,5 @@
 """Sessions: ``nox -s tests`` (default), ``tests_oldest``, ``bench``, ``sbc``, ``report``, ``regression``,
-``perf``, ``lint``, ``gpu_check``, ``cmdstan``.
+``perf``, ``lint``, ``docs``, ``gpu_check``, ``cmdstan``.
 
 Two software stacks, each one virtualenv in the harness cache (``$PPL_HARNESS_CACHE/venvs/<stack>``,
 default ``~/.cache/ppl-harness``) shared by every session and every checkout that uses it, so the
@@ -99,6 +99,23 @@ def stack_python(session: nox.Session, stack: str = "newest") -> str:
     session.env["PATH"] = f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
     session.env["VIRTUAL_ENV"] = str(venv)
     return str(python)
+
+
+def install_extra(session: nox.Session, python: str, extra: str) -> None:
+    """Install the ``extra`` of ``pyproject.toml`` into the virtualenv of ``python``, on top of the stack
+    (once; again when the extra's requirements change, or when the virtualenv is made anew)."""
+    import tomllib
+
+    from filelock import FileLock
+
+    requirements = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"][extra]
+    venv = Path(python).parent.parent
+    marker = venv / f".ppl-harness-extra-{extra}"
+    wanted = hashlib.sha256(repr(requirements).encode()).hexdigest()
+    with FileLock(str(venv) + ".lock"):
+        if not marker.exists() or marker.read_text() != wanted:
+            session.run(python, "-m", "pip", "install", "--quiet", *requirements, external=True)
+            marker.write_text(wanted)
 
 
 def _runs(python: Path, *args: str) -> bool:
@@ -251,6 +268,20 @@ def cmdstan(session: nox.Session) -> None:
     instead: ``python -m cmdstanpy.install_cmdstan``.
     """
     session.run("bash", str(ROOT / ".ci" / "cmdstan.sh"), external=True)
+
+
+@nox.session(python=False)
+def docs(session: nox.Session) -> None:
+    """The docs site (Sphinx, PyData theme, MyST Markdown) into docs/_build/html, warnings as errors.
+
+    Installs the ``docs`` extra into the newest stack's virtualenv, then runs
+    ``sphinx-build -W --keep-going -b html docs docs/_build/html``; arguments after -- go to
+    sphinx-build first (``nox -s docs -- -E`` rebuilds every page).
+    """
+    python = stack_python(session)
+    install_extra(session, python, "docs")
+    session.run(str(Path(python).parent / "sphinx-build"), "-W", "--keep-going", "-b", "html", *session.posargs,
+                "docs", str(Path("docs") / "_build" / "html"), external=True)
 
 
 @nox.session(python=False)

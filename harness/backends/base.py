@@ -101,7 +101,7 @@ class Compiled:
 class Fit:
     """One NUTS run.
 
-    draws: free parameters, each (chain, draw, *shape), constrained scale, float64.
+    draws: free parameters, each ``(chain, draw, *shape)``, constrained scale, float64.
     diverging: (chain, draw) bool, kept iterations only.
     n_steps: (chain, draw) leapfrog steps (= gradient evaluations) per kept iteration.
     warmup_s, sampling_s: phase wall seconds (see module docstring).
@@ -129,7 +129,7 @@ def chain_seeds(seed: int, chains: int) -> list[int]:
 
 
 def stack_chains(per_chain: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """[{name: (draw, *shape)}] * chains -> {name: (chain, draw, *shape)}."""
+    """``[{name: (draw, *shape)}] * chains`` -> ``{name: (chain, draw, *shape)}``."""
     return {k: np.stack([np.asarray(c[k], dtype=np.float64) for c in per_chain]) for k in per_chain[0]}
 
 
@@ -212,7 +212,7 @@ class SupportsGradient(Protocol):
 
 @runtime_checkable
 class SupportsPriorDraws(Protocol):
-    """``n`` draws {name: (n, *shape)} from the backend's own prior (checks the numpy prior sampler)."""
+    """``n`` draws ``{name: (n, *shape)}`` from the backend's own prior (checks the numpy prior sampler)."""
 
     def prior_draws(self, spec: ModelSpec, data: Data, n: int, seed: int) -> dict[str, np.ndarray]: ...
 
@@ -222,7 +222,7 @@ class SupportsPredictive(Protocol):
     """Draws of the observed entries at given parameters, from the backend's own model (SBC's simulator
     for models that declare ``simulator`` instead of a numpy ``simulate``).
 
-    params: {name: (n, *shape)} for every free parameter; returns {observed entry: (n, *shape)}, one
+    params: ``{name: (n, *shape)}`` for every free parameter; returns ``{observed entry: (n, *shape)}``, one
     replicate of the observed data per parameter draw, seeded by ``seed``.
     """
 
