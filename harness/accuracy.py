@@ -55,6 +55,9 @@ from harness.stats import holm
 ACCURACY_ALPHA = 0.01
 FAIL_SD = 0.03  # mean and quantiles: a difference above 0.03 reference sd is practically large
 FAIL_SCALE = 0.05  # sd: a relative difference above 5% is practically large
+# a statistic whose ESS (the smallest over pooled repeats) is below MIN_ESS is not tested: its MCSE is too
+# uncertain for the stated error rates (z-scores of correct fits ran 1.13-1.26 sd wide at ESS ~450)
+MIN_ESS = 1000
 STATISTICS = ("mean", "sd", "q05", "q95")
 SUMMARY_FILE = "summary.csv"
 PROVENANCE_FILE = "provenance.json"
@@ -62,7 +65,7 @@ DRAWS_FILE = "draws.npz"
 REASON_FILE = "REASON.md"
 SUMMARY_COLUMNS = ["parameter", "mean", "sd", "mcse_mean", "mcse_sd", "q05", "q50", "q95", "mcse_q05", "mcse_q95"]
 STATS_COLUMNS = ["parameter", "statistic", "estimate", "se"]
-VERDICTS = ("PASS", "REVIEW", "FAIL", "no reference")
+VERDICTS = ("PASS", "REVIEW", "FAIL", "no reference", "low ESS")
 _SE_COLUMN = {"mean": "mcse_mean", "sd": "mcse_sd", "q05": "mcse_q05", "q95": "mcse_q95"}
 
 
@@ -109,31 +112,48 @@ def summarise(draws: dict[str, np.ndarray]) -> pd.DataFrame:
     }, columns=SUMMARY_COLUMNS)
 
 
+def statistic_ess(draws: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """{statistic: ESS per scalar (flattened, ``flatten`` order)}: ArviZ's "mean" ESS for the mean, the
+    squared deviations' for the sd, the quantile ESS for q05 and q95 (what each MCSE rests on)."""
+    out = {"mean": _per_scalar(diagnostics.ess(draws, "mean"), draws)}
+    dev2 = {k: (np.asarray(v, dtype=np.float64) - np.asarray(v, dtype=np.float64).mean(axis=(0, 1))) ** 2
+            for k, v in draws.items()}
+    out["sd"] = _per_scalar(diagnostics.ess(dev2, "mean"), draws)
+    for stat, prob in (("q05", 0.05), ("q95", 0.95)):
+        out[stat] = _per_scalar(diagnostics.quantile_mcse_ess(draws, prob)[2], draws)
+    return out
+
+
 def cell_statistics(draws: dict[str, np.ndarray]) -> pd.DataFrame:
-    """One fit's statistics in long form: parameter, statistic (``STATISTICS``), estimate, se."""
+    """One fit's statistics in long form: parameter, statistic (``STATISTICS``), estimate, se, ess."""
     summary = summarise(draws)
+    ess = statistic_ess(draws)
     frames = [pd.DataFrame({"parameter": summary["parameter"], "statistic": stat, "estimate": summary[stat],
-                            "se": summary[_SE_COLUMN[stat]]}) for stat in STATISTICS]
-    return pd.concat(frames, ignore_index=True)[STATS_COLUMNS]
+                            "se": summary[_SE_COLUMN[stat]], "ess": ess[stat]}) for stat in STATISTICS]
+    return pd.concat(frames, ignore_index=True)[[*STATS_COLUMNS, "ess"]]
 
 
 def pool(tables: list[pd.DataFrame]) -> pd.DataFrame:
-    """The repeats' statistics pooled: the mean of the estimates, se sqrt(sum se^2) / R, ``repeats`` R."""
+    """The repeats' statistics pooled: the mean of the estimates, se sqrt(sum se^2) / R, ``repeats`` R,
+    ``ess`` the smallest repeat's ESS (NaN for statistics stored before the ESS was)."""
     if not tables:
-        return pd.DataFrame(columns=[*STATS_COLUMNS, "repeats"])
+        return pd.DataFrame(columns=[*STATS_COLUMNS, "repeats", "ess"])
     stacked = pd.concat(tables, ignore_index=True)
+    if "ess" not in stacked:
+        stacked["ess"] = np.nan
     grouped = stacked.groupby(["parameter", "statistic"], sort=False)
     out = grouped.agg(estimate=("estimate", "mean"), se2=("se", lambda s: float(np.sum(np.square(s)))),
-                      repeats=("estimate", "size")).reset_index()
+                      repeats=("estimate", "size"), ess=("ess", lambda e: float(np.min(e)) if e.notna().all() else np.nan)
+                      ).reset_index()
     out["se"] = np.sqrt(out["se2"]) / out["repeats"]
-    return out[[*STATS_COLUMNS, "repeats"]]
+    return out[[*STATS_COLUMNS, "repeats", "ess"]]
 
 
 # ---------------------------------------------------------------- the comparison
 
 
 def compare(reference: pd.DataFrame, fit: pd.DataFrame, alpha: float = ACCURACY_ALPHA, fail_sd: float = FAIL_SD,
-            fail_scale: float = FAIL_SCALE) -> dict:
+            fail_scale: float = FAIL_SCALE, min_ess: float = MIN_ESS) -> dict:
     """Verdict of ``fit`` (``cell_statistics`` or ``pool`` of them) against ``reference`` (a summary table).
 
     Returns {"accuracy", "accuracy_worst" ("tau (sd)"), "accuracy_statistic", "accuracy_z",
@@ -151,6 +171,16 @@ def compare(reference: pd.DataFrame, fit: pd.DataFrame, alpha: float = ACCURACY_
     rows = fit[fit["parameter"].isin(ref.index)].copy()
     stats_ok = [s for s in STATISTICS if s in ref.columns and _SE_COLUMN[s] in ref.columns]
     rows = rows[rows["statistic"].isin(stats_ok)]
+    low = (pd.to_numeric(rows["ess"], errors="coerce") < min_ess).to_numpy() if "ess" in rows else np.zeros(len(rows), bool)
+    if low.all() and len(rows):
+        worst = int(np.argmin(pd.to_numeric(rows["ess"], errors="coerce").to_numpy()))
+        return {"accuracy": "low ESS", "accuracy_worst": f"{rows['parameter'].iloc[worst]} ({rows['statistic'].iloc[worst]})",
+                "accuracy_statistic": str(rows["statistic"].iloc[worst]), "accuracy_z": math.nan,
+                "accuracy_diff_sd": math.nan, "accuracy_scalars": int(len(ref)),
+                "accuracy_repeats": int(rows["repeats"].max()) if "repeats" in rows else 1,
+                "accuracy_note": f"every statistic has an ESS below {min_ess:.0f}: its MCSE is too uncertain to test"}
+    untested = int(low.sum())
+    rows = rows[~low]
     ref_value = np.array([ref.at[p, s] for p, s in zip(rows["parameter"], rows["statistic"])], dtype=np.float64)
     ref_se = np.array([ref.at[p, _SE_COLUMN[s]] for p, s in zip(rows["parameter"], rows["statistic"])], dtype=np.float64)
     ref_sd = np.array([ref.at[p, "sd"] for p in rows["parameter"]], dtype=np.float64)
@@ -174,9 +204,12 @@ def compare(reference: pd.DataFrame, fit: pd.DataFrame, alpha: float = ACCURACY_
         verdict, worst = "REVIEW", int(np.argmax(np.abs(z)))
     statistic = str(rows["statistic"].iloc[worst])
     repeats = int(rows["repeats"].max()) if "repeats" in rows else 1
-    return {"accuracy": verdict, "accuracy_worst": f"{rows['parameter'].iloc[worst]} ({statistic})",
-            "accuracy_statistic": statistic, "accuracy_z": float(z[worst]), "accuracy_diff_sd": float(size[worst]),
-            "accuracy_scalars": int(len(ref)), "accuracy_repeats": repeats}
+    out = {"accuracy": verdict, "accuracy_worst": f"{rows['parameter'].iloc[worst]} ({statistic})",
+           "accuracy_statistic": statistic, "accuracy_z": float(z[worst]), "accuracy_diff_sd": float(size[worst]),
+           "accuracy_scalars": int(len(ref)), "accuracy_repeats": repeats}
+    if untested:
+        out["accuracy_note"] = f"{untested} statistic(s) with an ESS below {min_ess:.0f} not tested"
+    return out
 
 
 def power(difference: float, threshold: float, se: float, tests: int, alpha: float = ACCURACY_ALPHA) -> float:

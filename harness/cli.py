@@ -37,11 +37,19 @@ def _load(module_name: str):
         raise
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict]:
+ALL = "*"  # build_parser(ALL): every command's options (the docs' CLI reference)
+
+
+def build_parser(selected: str | None = ALL) -> tuple[argparse.ArgumentParser, dict]:
+    """The parser and {command: handler}. Only the ``selected`` command's module is imported and
+    configured (every one for ``ALL``): a command starts without importing what the others need."""
     parser = argparse.ArgumentParser(prog="python -m harness", description="ppl-harness: benchmark and validate PPL backends")
     sub = parser.add_subparsers(dest="cmd", metavar="command")
     handlers = {}
     for name, (module_name, help_text) in COMMANDS.items():
+        if selected not in (ALL, name):
+            sub.add_parser(name, help=help_text, description=help_text)
+            continue
         module = _load(module_name)
         if module is None:
             continue
@@ -52,7 +60,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser, handlers = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    selected = next((a for a in argv if a in COMMANDS), None)
+    parser, handlers = build_parser(selected)
     args = parser.parse_args(argv)
     if not args.cmd:
         parser.print_help()

@@ -159,6 +159,9 @@ class ModelSpec:
             every non-observed entry of ``data`` (optional).
         log_prior, log_likelihood: ``(params, data) -> float`` numpy reference log density, constrained,
             no Jacobian (optional, both or neither).
+        batched_density: ``log_prior`` and ``log_likelihood`` also take points stacked on one leading axis
+            ({name: (n, *shape)}) and return (n,) arrays equal, bit for bit, to one call per point; SBC's
+            rank step then evaluates all draws of a fit in one call.
         derived, derive: quantities computed from the free parameters (``derive`` broadcasts).
         stan_data: ``data -> dict`` what the ``.stan`` program's data block reads.
         size_defaults: size arguments of ``make_data`` (empty for fixed-size models).
@@ -210,6 +213,7 @@ class ModelSpec:
     observed: tuple[str, ...] = ()
     derived: tuple[Param, ...] = ()
     derive: Callable[[Params, Data], Params] | None = None
+    batched_density: bool = False
     stan_data: Callable[[Data], Mapping[str, Any]] = dict
     size_defaults: Mapping[str, int] = field(default_factory=dict)
     data_seed: int = 20261121
@@ -270,7 +274,7 @@ class ModelSpec:
 
     def sbc_not_applicable(self, method: str = "prior") -> str | None:
         """Why SBC (``method`` "prior" or "posterior") cannot run on this model, or None when its
-        declaration allows it (``harness.simulators`` also checks that a simulating family is installed)."""
+        declaration allows it (``harness.sbc.simulation`` also checks that a simulating family is installed)."""
         if not self.observed:
             return "not applicable: no observed data declared"
         if method == "posterior":

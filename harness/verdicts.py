@@ -1,6 +1,6 @@
 """Every verdict the harness gives, and how verdicts are ordered and combined: one rule per fact.
 
-* accuracy (``harness.accuracy``): PASS, REVIEW, FAIL, "no reference"; worst first by ``ACCURACY_SEVERITY``;
+* accuracy (``harness.accuracy``): PASS, REVIEW, FAIL, "no reference", "low ESS"; worst first by ``ACCURACY_SEVERITY``;
 * equivalence (``harness.equivalence``): per model x backend, from its table (``equivalence_verdicts``);
 * SBC (``harness.sbc.stats``): the verdicts that qualify a backend (``QUALIFYING_SBC``).
 """
@@ -11,9 +11,10 @@ import math
 
 import pandas as pd
 
-ACCURACY_VERDICTS = ("PASS", "REVIEW", "FAIL", "no reference")
-# higher is worse: a FAIL anywhere outweighs a REVIEW, which outweighs a missing reference
-ACCURACY_SEVERITY = {"PASS": 0, "no reference": 1, "REVIEW": 2, "FAIL": 3}
+ACCURACY_VERDICTS = ("PASS", "REVIEW", "FAIL", "no reference", "low ESS")
+# higher is worse: a FAIL anywhere outweighs a REVIEW, which outweighs a missing reference or a fit too
+# short to test ("low ESS")
+ACCURACY_SEVERITY = {"PASS": 0, "no reference": 1, "low ESS": 1, "REVIEW": 2, "FAIL": 3}
 QUALIFYING_SBC = ("pass", "pass (flag not confirmed)")
 EQUIVALENCE_REFERENCE = "reference"  # the ``a`` of rows against the model's reference
 

@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 
 from harness.errors import HarnessInputError
-
 from harness.results import load_results
 from harness.run.plan import RunPlan, cell_seed, plan_cells
 from harness.run.runner import run

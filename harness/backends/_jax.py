@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,89 @@ def configure() -> None:
     jax.config.update("jax_compilation_cache_dir", str(cache))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
+def export_dir() -> Path:
+    """``$PPL_HARNESS_CACHE/jax-export``: traced programs (``jax.export``), so a warm process skips tracing."""
+    return cache_root() / "jax-export"
+
+
+def program_key(*parts) -> str:
+    """A cache key for traced programs: ``parts`` (model source, static data, shapes, settings, batch),
+    the JAX and NumPyro versions and the source of the harness's JAX backends."""
+    import hashlib
+    import importlib.metadata
+
+    h = hashlib.sha256()
+    for name in ("jax", "jaxlib", "numpyro", "blackjax"):
+        try:
+            h.update(f"{name}={importlib.metadata.version(name)};".encode())
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    here = Path(__file__).resolve().parent
+    for source in sorted(here.glob("*.py")):
+        h.update(source.read_bytes())
+    h.update(repr(parts).encode())
+    return h.hexdigest()[:32]
+
+
+def exported_programs(key: str | None, init, advance, arrays, keys, lengths) -> dict:
+    """AOT-compiled ``init(arrays, keys) -> state`` and ``advance(state, arrays, n) -> (state, out)`` for
+    each loop length ``n`` in ``lengths``: {"init": compiled, "advance": {n: compiled}}.
+
+    The programs pass the sampler state as its flat list of leaves, and go through ``jax.export``: a
+    program traced once is stored under ``export_dir()/<key>`` and a later process deserialises it
+    instead of tracing NumPyro's NUTS again (tracing, not XLA, is most of a warm compile; XLA's own
+    persistent cache then finds the compiled program). Traced or loaded, the program is the same
+    StableHLO, so its draws are the same bit for bit.
+    """
+    import jax
+
+    folder = export_dir() / key if key else None
+    files = {"init": "init.bin", **{n: f"advance-{n}.bin" for n in lengths}}
+    if folder is not None and all((folder / f).is_file() for f in files.values()):
+        loaded = {k: jax.export.deserialize(bytearray((folder / f).read_bytes())) for k, f in files.items()}
+    else:
+        state_shape = jax.eval_shape(init, arrays, keys)
+        treedef = jax.tree.structure(state_shape)
+
+        def init_flat(a, k):
+            return jax.tree.leaves(init(a, k))
+
+        def advance_flat(n):
+            def run(leaves, a):
+                state, out = advance(jax.tree.unflatten(treedef, leaves), a, n)
+                return jax.tree.leaves(state), out
+            return run
+
+        loaded = {"init": jax.export.export(jax.jit(init_flat))(arrays, keys)}
+        leaves = jax.tree.leaves(state_shape)
+        loaded.update({n: jax.export.export(jax.jit(advance_flat(n)))(leaves, arrays) for n in lengths})
+        if folder is not None:
+            try:
+                blobs = {f: bytes(loaded[k].serialize()) for k, f in files.items()}
+            except ImportError:  # serialisation needs flatbuffers: the programs still run, untraced next time
+                blobs = {}
+            if blobs:
+                _store(folder, blobs)
+    leaves = [jax.ShapeDtypeStruct(a.shape, a.dtype) for a in loaded["init"].out_avals]
+    return {"init": jax.jit(loaded["init"].call).lower(arrays, keys).compile(),
+            "advance": {n: jax.jit(loaded[n].call).lower(leaves, arrays).compile() for n in lengths}}
+
+
+def _store(folder: Path, blobs: dict[str, bytes]) -> None:
+    """Write the serialised programs atomically (a folder renamed into place; a concurrent writer's wins)."""
+    import shutil
+    import tempfile
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".tmp-"))
+    try:
+        for name, blob in blobs.items():
+            (tmp / name).write_bytes(blob)
+        tmp.rename(folder)
+    except OSError:  # another process stored the same programs first
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def cache_entries() -> int:
@@ -86,24 +170,54 @@ def split_data(data: Data, device: str = "cpu") -> tuple[dict, dict]:
     return arrays, static
 
 
-def chain_keys(seed: int, chains: int, device: str = "cpu"):
-    """Per-chain PRNG keys, shape (chains, 2) uint32, from ``base.chain_seeds`` (chains never share one)."""
+def _key_data(seeds: np.ndarray) -> np.ndarray:
+    """``jax.random.PRNGKey(s)`` for each non-negative int64 seed, computed in numpy: (n, 2) uint32.
+
+    The default threefry2x32 key of seed s is (s >> 32, s & 0xffffffff); ``key_layout_ok`` checks that
+    against JAX once per process, and the keys come from JAX itself when it does not hold."""
+    seeds = np.asarray(seeds, dtype=np.int64)
+    return np.stack([(seeds >> 32) & 0xFFFFFFFF, seeds & 0xFFFFFFFF], axis=-1).astype(np.uint32)
+
+
+@cache
+def key_layout_ok() -> bool:
+    """Whether ``_key_data`` gives JAX's own keys (JAX's default PRNG implementation)."""
+    import jax
+
+    probe = np.array([0, 1, 12345, 2**31 - 1, 2**40 + 7], dtype=np.int64)
+    return bool(np.array_equal(np.asarray(jax.vmap(jax.random.PRNGKey)(probe)), _key_data(probe)))
+
+
+def chain_key_data(seed: int, chains: int) -> np.ndarray:
+    """Per-chain PRNG keys as numpy, shape (chains, 2) uint32, from ``base.chain_seeds`` (chains never
+    share one)."""
     import jax
 
     seeds = np.asarray(chain_seeds(seed, chains), dtype=np.int64)
-    keys = jax.vmap(jax.random.PRNGKey)(seeds)  # one dispatch, not one per chain (1024 chains and more)
-    return jax.device_put(keys, jax_device(device))
+    if key_layout_ok():
+        return _key_data(seeds)
+    return np.asarray(jax.vmap(jax.random.PRNGKey)(seeds))  # one dispatch, not one per chain
+
+
+def chain_keys(seed: int, chains: int, device: str = "cpu"):
+    """Per-chain PRNG keys on ``device``, shape (chains, 2) uint32 (``chain_key_data``)."""
+    import jax
+
+    return jax.device_put(chain_key_data(seed, chains), jax_device(device))
 
 
 def stack_batch(datasets: list[Data], seeds: list[int], chains: int, device: str) -> tuple[dict, dict, list, object]:
-    """SBC batch inputs: (arrays {k: (batch, ...)}, static, [static per data set], keys (batch, chains, 2))."""
-    import jax
-    import jax.numpy as jnp
+    """SBC batch inputs: (arrays {k: (batch, ...)}, static, [static per data set], keys (batch, chains, 2)).
 
-    split = [split_data(d, device) for d in datasets]
-    arrays = jax.tree.map(lambda *xs: jnp.stack(xs), *[a for a, _ in split])
-    keys = jnp.stack([chain_keys(s, chains, device) for s in seeds])
-    return arrays, split[0][1], [s for _, s in split], keys
+    Stacked in numpy and put on the device once (one transfer per entry, not one per data set)."""
+    import jax
+
+    target = jax_device(device)
+    statics = [{k: v for k, v in d.items() if not isinstance(v, np.ndarray)} for d in datasets]
+    arrays = {k: jax.device_put(np.stack([d[k] for d in datasets]), target)
+              for k, v in datasets[0].items() if isinstance(v, np.ndarray)}
+    keys = jax.device_put(np.stack([chain_key_data(s, chains) for s in seeds]), target)
+    return arrays, statics[0], statics, keys
 
 
 # ---------------------------------------------------------------- programs compiled once per batch size

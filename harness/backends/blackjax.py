@@ -227,6 +227,9 @@ def sample_batch(compiled: Compiled, datasets: list[Data], settings: SamplerSett
     batch = len(datasets)
     compile_s = _jax.ensure_programs(compiled.handle, batch, arrays, keys, _builder(compiled.handle, batch, settings))
     draws, diverging, n_steps, n_warm, warmup_s, sampling_s = run_programs(compiled.handle["batched"][batch], arrays, keys)
+    # to numpy once: slicing JAX arrays per data set costs a dispatch each
+    draws = {k: np.asarray(v) for k, v in draws.items()}
+    diverging, n_steps, n_warm = (np.asarray(x) for x in (diverging, n_steps, n_warm))
     fits = [
         to_fit({k: v[i] for k, v in draws.items()}, diverging[i], n_steps[i], n_warm[i], warmup_s / batch, sampling_s / batch)
         for i in range(batch)

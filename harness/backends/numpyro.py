@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -91,22 +92,15 @@ def _phase_calls(n: int, chunk: int) -> list[int]:
     return [chunk] * (n // chunk) if chunk else [n]
 
 
-def build_programs(functions, arrays, keys, settings) -> dict:
+def build_programs(functions, arrays, keys, settings, key: str | None = None) -> dict:
     """AOT-compile ``functions = (init, advance)`` (vectorised over chains, as ``_programs`` makes them) for
-    these argument shapes: ``init`` and the loop lengths the two phases need."""
-    import jax
-
-    init, advance = functions
+    these argument shapes: ``init`` and the loop lengths the two phases need, through the traced-program
+    cache when ``key`` is given (``harness.backends._jax.exported_programs``)."""
     chunk = chunk_length(settings.warmup, settings.draws)
-    lengths = {chunk} if chunk else {settings.warmup, settings.draws}
-    state_shape = jax.eval_shape(init, arrays, keys)
-    return {
-        "init": jax.jit(init).lower(arrays, keys).compile(),
-        "advance": {
-            n: jax.jit(advance, static_argnums=2).lower(state_shape, arrays, n).compile() for n in lengths
-        },
-        "chunk": chunk,
-    }
+    lengths = sorted({chunk} if chunk else {settings.warmup, settings.draws})
+    init, advance = functions
+    programs = _jax.exported_programs(key, init, advance, arrays, keys, lengths)
+    return {**programs, "chunk": chunk}
 
 
 def run_programs(programs: dict, arrays, keys, settings, draw_axis: int = 1):
@@ -138,10 +132,13 @@ def run_programs(programs: dict, arrays, keys, settings, draw_axis: int = 1):
 
 def _prepare(spec: ModelSpec, data: Data, settings: SamplerSettings) -> dict:
     """The handle before any compile (see ``harness.backends._jax``): pure programs and static data."""
-    model = implementation(spec.name, CAPABILITIES.family).model
+    module = implementation(spec.name, CAPABILITIES.family)
     _, static = split_data(data, settings.device)
     names = tuple(p.name for p in spec.params)
-    return {"programs": None, "functions": _programs(model, static, settings, names), "static": static, "batched": {}}
+    file = getattr(module, "__file__", None)
+    source = Path(file).read_text() if file else spec.name
+    return {"programs": None, "functions": _programs(module.model, static, settings, names), "static": static,
+            "batched": {}, "source": source, "names": names}
 
 
 def _builder(handle: dict, batch: int, settings: SamplerSettings):
@@ -151,7 +148,14 @@ def _builder(handle: dict, batch: int, settings: SamplerSettings):
     init, advance = handle["functions"]
     if batch:
         init, advance = jax.vmap(init), jax.vmap(advance, in_axes=(0, 0, None))
-    return lambda arrays, keys: build_programs((init, advance), arrays, keys, settings)
+
+    def build(arrays, keys):
+        shapes = {k: (tuple(v.shape), str(v.dtype)) for k, v in arrays.items()}
+        key = _jax.program_key("numpyro", handle["source"], repr(sorted(handle["static"].items())), handle["names"],
+                               shapes, tuple(keys.shape), settings.to_dict(), batch, jax_device(settings.device).platform)
+        return build_programs((init, advance), arrays, keys, settings, key)
+
+    return build
 
 
 def _info(handle: dict, settings: SamplerSettings) -> dict:
@@ -224,6 +228,9 @@ def sample_batch(compiled: Compiled, datasets: list[Data], settings: SamplerSett
     draws, diverging, num_steps, n_warm, warmup_s, sampling_s, energy = run_programs(
         compiled.handle["batched"][batch], arrays, keys, settings, draw_axis=2
     )
+    # to numpy once: slicing JAX arrays per data set costs a dispatch each
+    draws = {k: np.asarray(v) for k, v in draws.items()}
+    diverging, num_steps, n_warm, energy = (np.asarray(x) for x in (diverging, num_steps, n_warm, energy))
     fits = [
         to_fit(
             {k: v[i] for k, v in draws.items()}, diverging[i], num_steps[i], n_warm[i],

@@ -146,6 +146,8 @@ def measured_rates(sbc_dir: Path) -> tuple[dict[str, float], dict[str, int]]:
     store = SBCStore(sbc_dir)
     rates = {}
     for key, t in store.timing().items():
+        if key.startswith("_"):
+            continue
         backend = key.split("__", 1)[1]
         if t.get("wall_s"):
             rates[backend] = t["replicates"] / t["wall_s"]

@@ -66,7 +66,10 @@ def declaration_rows(model: str, backends: list[str]) -> list[dict]:
     from harness.spec import FAMILY_FILES
 
     spec = get_model(model)
-    rows = []
+    rows: list[dict] = []
+    folder = model_folders().get(model)
+    if folder is None:  # a declaration without a folder (tests' synthetic models): nothing to read
+        return rows
     present = families_present(model)
     for family, filename in FAMILY_FILES.items():
         if family not in present:
@@ -79,7 +82,7 @@ def declaration_rows(model: str, backends: list[str]) -> list[dict]:
         assert inspect is not None
         data = spec.data()
         try:
-            info = inspect(model_folders()[model] / filename, spec.stan_data(data) if family == "stan" else data)
+            info = inspect(folder / filename, spec.stan_data(data) if family == "stan" else data)
             problems = mismatches(spec, info, data, filename)
         except Exception as err:  # an implementation that cannot be read: its own message, first line
             problems = [f"{filename}: {str(err).splitlines()[0] if str(err) else type(err).__name__}"]

@@ -61,6 +61,8 @@ def accuracy(pooled: dict | None, ok: pd.DataFrame) -> tuple[str, list[str], lis
         return verdict, [f"accuracy FAIL against the reference posterior ({count}{where})"], [], []
     if verdict == "REVIEW":
         return verdict, [], [f"accuracy REVIEW ({count}{where})"], []
+    if verdict == "low ESS":
+        return verdict, [], [], [f"accuracy not tested: ESS too low ({count}); run longer (--draws)"]
     if verdict == "no reference":
         if "REASON.md" in str(note):
             return verdict, [], ["accuracy: no valid reference can be made for this model (REASON.md)"], []

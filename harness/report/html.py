@@ -142,6 +142,21 @@ def _summary_context(frame: pd.DataFrame) -> dict:
     return {"table": Table(head, rows), "notes": notes}
 
 
+def _phases_context(frame: pd.DataFrame) -> dict:
+    """Where the cells' time went (``harness.run.summary.phase_table``), as a table and one line."""
+    from harness.run.summary import PHASE_NAMES, phase_line, phase_table
+
+    table = phase_table(frame)
+    if table.empty or table[list(PHASE_NAMES)].isna().all().all():
+        return {"table": None, "line": ""}
+    head = [Cell("backend", "l"), Cell("cells")] + [Cell(f"{n} s") for n in PHASE_NAMES.values()] + [
+        Cell("sampling s per gradient (µs)")]
+    rows = [Row([Cell(str(r["backend"]), "l"), Cell(str(r["cells"]))]
+                + [Cell(_fmt(r[c], "{:.1f}")) for c in PHASE_NAMES] + [Cell(_fmt(r["sampling_per_grad_us"], "{:.2f}"))])
+            for _, r in table.iterrows()]
+    return {"table": Table(head, rows), "line": phase_line(frame)}
+
+
 def _provenance_context(inputs: ReportInputs) -> dict:
     m = inputs.manifest
     versions: dict[str, dict] = {}
@@ -255,6 +270,7 @@ def html_context(inputs: ReportInputs, overview_png: str | None = None) -> dict:
         "overview": _overview_context(inputs, overview_png),
         "classes": _class_sections(inputs),
         "summary": _summary_context(inputs.frame),
+        "phases": _phases_context(inputs.frame),
         "provenance": _provenance_context(inputs),
     }
 

@@ -8,7 +8,7 @@ import pandas as pd
 
 from harness.report.facts import ReportInputs, cell_text, model_verdicts, provenance_line
 from harness.report.overview import backend_table_text
-from harness.run.summary import markdown_summary
+from harness.run.summary import markdown_summary, phase_line, phase_markdown
 from harness.tables import markdown_table
 from harness.templates import render
 
@@ -45,4 +45,5 @@ def markdown_report(inputs: ReportInputs, html_name: str | None = "report.html",
     return render("report.md.j2", title=f"ppl-harness report: {inputs.run_dir.name}",
                   provenance=provenance_line(inputs), overview_name=overview_name,
                   overview_table=overview_markdown(inputs), verdicts=verdicts,
-                  summary=markdown_summary(inputs.frame), sbc=sbc_markdown(inputs), html_name=html_name)
+                  summary=markdown_summary(inputs.frame), phases=phase_markdown(inputs.frame),
+                  phase_line=phase_line(inputs.frame), sbc=sbc_markdown(inputs), html_name=html_name)

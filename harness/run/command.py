@@ -149,6 +149,12 @@ def command(args) -> int:
         resume=bool(args.resume), scheduler=args.scheduler, workers=args.workers)
     frame, _ = load_results(out)
     print(markdown_summary(frame))
+    from harness.run.summary import phase_line, phase_markdown
+
+    phases = phase_markdown(frame)
+    if phases:
+        print("\nWhere the time went (seconds summed over each backend's cells):\n\n" + phases)
+        print(f"\n{phase_line(frame)}")
     eq = out / "equivalence.csv"
     if eq.exists():
         import pandas as pd

@@ -150,3 +150,58 @@ def markdown_summary(frame: pd.DataFrame) -> str:
     if notes:
         out += "\n\nNot ok:\n" + "\n".join(f"- {n}" for n in notes)
     return out
+
+
+PHASE_NAMES = {"startup_s": "start-up", "import_s": "imports", "compile_s": "compile", "warmup_s": "warm-up",
+               "sampling_s": "sampling", "overhead_s": "call overhead", "diagnostics_s": "diagnostics",
+               "write_s": "writing"}
+
+
+def phase_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Seconds per phase summed over each backend's cells (every status), with ``sampling_per_grad``
+    (median over ok cells, microseconds): one row per backend, then a total row. Records made before
+    the phases were recorded give NaN."""
+    from harness.backends import REGISTRY
+
+    order = {name: i for i, name in enumerate(REGISTRY)}
+    rows = []
+    for backend in sorted(frame["backend"].unique(), key=lambda b: order.get(b, len(order))):
+        mine = frame[frame["backend"] == backend]
+        row = {"backend": backend, "cells": len(mine)}
+        for col in PHASE_NAMES:
+            values = pd.to_numeric(mine[col], errors="coerce") if col in mine else pd.Series(dtype=float)
+            row[col] = float(values.sum()) if values.notna().any() else math.nan
+        ok = mine[mine["status"] == "ok"]
+        per_grad = pd.to_numeric(ok["sampling_per_grad"], errors="coerce") if "sampling_per_grad" in ok else None
+        row["sampling_per_grad_us"] = float(per_grad.median()) * 1e6 if per_grad is not None and per_grad.notna().any() else math.nan
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    if len(table):
+        total = {"backend": "all", "cells": int(table["cells"].sum()),
+                 **{c: float(table[c].sum(min_count=1)) for c in PHASE_NAMES}, "sampling_per_grad_us": math.nan}
+        table = pd.concat([table, pd.DataFrame([total])], ignore_index=True)
+    return table
+
+
+def phase_markdown(frame: pd.DataFrame) -> str:
+    """Where the cells' time went: seconds per phase and backend (``phase_table``)."""
+    table = phase_table(frame)
+    if table.empty or table[list(PHASE_NAMES)].isna().all().all():
+        return ""
+    rows = [[r["backend"], str(r["cells"]), *[fmt(r[c], "{:.1f}") for c in PHASE_NAMES],
+             fmt(r["sampling_per_grad_us"], "{:.2f}")] for _, r in table.iterrows()]
+    return markdown_table(rows, ["backend", "cells", *[f"{n} s" for n in PHASE_NAMES.values()],
+                                 "sampling s per gradient (µs, median)"])
+
+
+def phase_line(frame: pd.DataFrame) -> str:
+    """'81 cells, 1087 s of cell time: compile 945 s, sampling 34 s, ...' (largest phases first)."""
+    table = phase_table(frame)
+    if table.empty:
+        return ""
+    total = table.iloc[-1]
+    parts = sorted(((PHASE_NAMES[c], float(total[c])) for c in PHASE_NAMES if pd.notna(total[c])), key=lambda p: -p[1])
+    if not parts:
+        return ""
+    return (f"{int(total['cells'])} cells, {sum(s for _, s in parts):.0f} s of cell time: "
+            + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in parts))

@@ -83,7 +83,10 @@ def configure(parser) -> None:
                         help="rerun every flagged model x backend on fresh data sets (a separate seed stream, "
                              "replicates sized for power); only a confirmed flag is a final fail (Holm over the run)")
     parser.add_argument("--no-progress", action="store_true")
-    parser.add_argument("--no-figures", action="store_true", help="skip the figures (tables only)")
+    parser.add_argument("--figures", action="store_true",
+                        help="also draw one ECDF and rank-histogram figure per model x backend into <run>/figures "
+                             "(`harness report` draws them for its report either way)")
+    parser.add_argument("--no-figures", action="store_true", help="no figures (the default; kept for scripts)")
 
 
 def sims_overrides(text: str | None, backends: list[str]) -> dict[str, int]:
@@ -190,7 +193,7 @@ def command(args) -> int:
           f"seed {plan.root_seed}; {where}; run directory {out}", file=sys.stderr, flush=True)
     try:
         run_sbc(plan, Path(out), cores=args.cores, progress=not args.no_progress,
-                command=["python", "-m", "harness", *sys.argv[1:]], figures=not args.no_figures,
+                command=["python", "-m", "harness", *sys.argv[1:]], figures=args.figures and not args.no_figures,
                 confirm=args.confirm, scheduler=args.scheduler)
     except KeyboardInterrupt:
         from harness.sbc.summary import write_outputs
@@ -202,5 +205,8 @@ def command(args) -> int:
         return 130
     summary = load_summary(Path(out))
     print(markdown_table(summary))
-    print(f"\nresults: {out}")
+    from harness.sbc.timing import one_line
+
+    print(f"\n{one_line(SBCStore(Path(out)).timing())}")
+    print(f"results: {out}")
     return 0

@@ -7,9 +7,9 @@ single-threaded worker per core, each claiming ``cores=1``, pinned to its core) 
 and reuses it for every replicate or batch it gets; Dask retries a task whose worker died.
 
 Model x backend pairs run one after another, each on every worker, so a pair's wall time (compile
-included) gives its replicates per second. Tasks are handed out only as fast as workers can start them,
+included) gives its replicates per second. Tasks are handed out as workers free up, PREFETCH per worker slot,
 and every finished task is stored at once (``harness.sbc.store``): a run killed at any moment loses
-only the tasks in flight, and ``--resume`` skips stored replicates. Seeds and batch boundaries depend
+only the tasks in flight (at most ``PREFETCH`` per worker), and ``--resume`` skips stored replicates. Seeds and batch boundaries depend
 only on the plan, so results are identical whatever the number of workers.
 
 A model that does not compile stops its pair: the queued tasks are not run, and one entry records the
@@ -55,7 +55,8 @@ def run_sbc(plan: SBCPlan, out_dir: Path, cores: int | None = None, progress: bo
         store.write_plan(plan.to_dict())
         executor = Executor(plan, store.root / "logs", workers=cores, scheduler=scheduler, in_process=in_process)
         store_manifest(store, plan, command, executor.describe())
-        with executor:
+        session = time.perf_counter()
+        with executor, _session_timing(store, executor, session):
             _run_stage(plan, store, executor, progress, log)
             if confirm:
                 summary = write_outputs(store.root, figures=False)
@@ -66,6 +67,9 @@ def run_sbc(plan: SBCPlan, out_dir: Path, cores: int | None = None, progress: bo
                 _run_stage(plan, SBCStore(out_dir, "confirm"), executor, progress, log, stage="confirm")
     write_outputs(store.root, figures=figures)
     return store.root
+
+
+PREFETCH = 2  # tasks handed out per worker slot
 
 
 class Executor:
@@ -81,6 +85,7 @@ class Executor:
         self.in_process = in_process
         self.client = None
         self._started = False
+        self.start_s = 0.0  # seconds the cluster took to start (harness.sbc.timing)
         self._stack = contextlib.ExitStack()
         self._token = uuid.uuid4().hex[:8]
 
@@ -102,12 +107,19 @@ class Executor:
             if self.client is not None and (self.scheduler or kind is None):
                 from harness.sbc import child
 
-                with contextlib.suppress(Exception):
-                    self.client.run(child.stop, kill=kind is not None, on_error="ignore")
+                with contextlib.suppress(Exception):  # every replicate is stored: nothing to wait for
+                    self.client.run(child.stop, kill=True, on_error="ignore")
         finally:
             self._stack.close()  # an embedded cluster takes its workers down; their fit processes follow
 
     def _start(self) -> None:
+        started = time.perf_counter()
+        try:
+            self._start_cluster()
+        finally:
+            self.start_s = time.perf_counter() - started
+
+    def _start_cluster(self) -> None:
         from harness import cluster
 
         self.client = self._stack.enter_context(cluster.dask_client(
@@ -159,7 +171,9 @@ class Executor:
         log_dir = str(self.log_dir.resolve())
 
         def top_up(slots: int) -> None:
-            while queue and len(running) < max(1, slots):
+            # PREFETCH tasks per free slot: a worker finds its next task queued when it finishes one,
+            # instead of idling through the driver's round trip (a killed run loses the queued ones too)
+            while queue and len(running) < max(1, slots) * PREFETCH:
                 task = queue.popleft()
                 key = (f"sbc-{task.model}-{task.backend}-{task.stream}-{task.replicates[0]}-{self._token}")
                 future = client.submit(child.run_task, task, plan.timeout_s, plan.settings.device, log_dir, key=key,
@@ -224,10 +238,11 @@ def _run_stage(plan: SBCPlan, store: SBCStore, executor: Executor, progress: boo
                     bar.update(lost)
                     continue
                 done.update(r["replicate"] for r in new)
+                writing = time.perf_counter()
                 store.append(new)
                 now = time.perf_counter()
-                store.add_timing(model, backend, now - clock, len(new))
-                clock = now
+                store.add_timing(model, backend, now - clock, len(new), new, write_s=now - writing)
+                clock = time.perf_counter()
                 bar.update(len(new))
             bar.close()
             if failure is not None:
@@ -246,6 +261,16 @@ def _progress_line(store: SBCStore, model: str, backend: str, failure: dict | No
         line += (f"; compile failed ({failure['replicates']} replicates not run): "
                  + failure["error"].split("\n")[0][:300])
     return line
+
+
+@contextlib.contextmanager
+def _session_timing(store: SBCStore, executor: Executor, started: float):
+    """Record the session's wall time and cluster start in ``timing.json``, also when it is interrupted."""
+    try:
+        yield
+    finally:
+        if executor.client is not None or executor.in_process:
+            store.add_session(time.perf_counter() - started, executor.start_s, executor.describe().get("workers"))
 
 
 @contextlib.contextmanager

@@ -6,7 +6,8 @@ Layout::
     <run>/manifest.json      provenance (harness.provenance.collect) with the plan as its settings
     <run>/replicates.jsonl   one JSON record per finished replicate, appended and fsynced at once
     <run>/confirm.jsonl      the same for the confirmation stage (``--confirm``: fresh data sets)
-    <run>/timing.json        wall seconds and replicates run per model x backend, over all sessions
+    <run>/timing.json        wall seconds, replicates and time per phase and worker per model x backend,
+                             and each session's wall time and cluster start (harness.sbc.timing)
     <run>/timing-confirm.json    the same for the confirmation stage
     <run>/compile_failures.json  {model__backend: {error, replicates, stage}}: a model that did not compile,
                              recorded once with the replicates it cost (those have no replicate record,
@@ -108,11 +109,23 @@ class SBCStore:
         path = self.root / self.timing_file
         return json.loads(path.read_text()) if path.exists() else {}
 
-    def add_timing(self, model: str, backend: str, wall_s: float, replicates: int) -> None:
+    def add_timing(self, model: str, backend: str, wall_s: float, replicates: int, records: list[dict] | None = None,
+                   write_s: float = 0.0) -> None:
+        """Add one finished task's wall time and phases (``harness.sbc.timing``)."""
+        from harness.sbc import timing as phases
+
         timing = self.timing()
         entry = timing.setdefault(combo_key(model, backend), {"wall_s": 0.0, "replicates": 0})
         entry["wall_s"] += float(wall_s)
         entry["replicates"] += int(replicates)
+        phases.add(entry, records or [], write_s)
+        write_json_atomic(self.root / self.timing_file, timing)
+
+    def add_session(self, wall_s: float, cluster_start_s: float, workers: int | None) -> None:
+        """Record one session's wall time and cluster start (``timing.json`` ``_sessions``)."""
+        timing = self.timing()
+        timing.setdefault("_sessions", []).append({"wall_s": float(wall_s), "cluster_start_s": float(cluster_start_s),
+                                                   "workers": workers})
         write_json_atomic(self.root / self.timing_file, timing)
 
     # compile failures: one entry per model x backend

@@ -55,6 +55,8 @@ SUMMARY_COLUMNS = [
     "compile_failed", "compile_error",
     # "prior" or "posterior" SBC (harness.sbc.simulation)
     "method",
+    # wall-clock seconds by phase (harness.sbc.timing.breakdown)
+    "time_compile_s", "time_simulate_s", "time_fit_s", "time_ranks_s", "time_write_s", "time_other_s",
 ]
 
 
@@ -116,6 +118,9 @@ def summarise_combo(plan: SBCPlan, model: str, backend: str, records: list[dict]
     verdict_clean, _ = stats.verdict(sims, sims - len(clean), a_clean)
     wall = timing.get("wall_s", float("nan"))
     run = timing.get("replicates", 0)
+    from harness.sbc.timing import breakdown
+
+    phases = breakdown(timing) if timing else {}
     row = {
         "model": model, "backend": backend, "method": plan.method, "sims": sims, "ok": len(ok), "failed": failed,
         "failed_frac": failed / sims if sims else float("nan"),
@@ -139,6 +144,7 @@ def summarise_combo(plan: SBCPlan, model: str, backend: str, records: list[dict]
         "confirm_sims": 0, "confirm_ok": 0, "confirm_failed": 0, "confirm_p": float("nan"),
         "confirm_p_holm": float("nan"), "confirm_power_shift": float("nan"), "confirm_failed_quantities": "",
         "holm_family": 0,
+        **{f"time_{k}_s": phases.get(k, float("nan")) for k in ("compile", "simulate", "fit", "ranks", "write", "other")},
         "compile_failed": lost + lost_confirm,
         "compile_error": _first_line((compile_failure or confirm_compile_failure or {}).get("error", "")),
     }

@@ -22,8 +22,10 @@ Every replicate ends as a record (a dict, one JSON line in ``replicates.jsonl``)
 
     model, backend, replicate, seed (sampler), status ("ok" | "low_ess" | "failed"), error,
     divergences, ranks {quantity: rank}, n_kept, thin, ess_bulk_min (over every test quantity),
-    ess_params_min, ess_loglik, ess_joint, fit_s, wall_s, compile_s, stage ("screen" | "confirm"),
-    worker (host:pid of the process that fitted it), compiled (True when this task compiled the model)
+    ess_params_min, ess_loglik, ess_joint, fit_s, wall_s, compile_s, simulate_s, fit_wall_s, rank_s
+    (the task's phases over its replicates), stage ("screen" | "confirm"), worker (host:pid of the
+    process that fitted it), compiled (True when this task compiled the model), compile_cached (the
+    backend's cache hit of that compile, when it says)
 """
 
 from __future__ import annotations
@@ -187,7 +189,9 @@ def run_task(task: Task) -> list[dict]:
                 for i, s in zip(task.replicates, sims)]
     compile_s, ctx["compile_s"] = ctx["compile_s"], 0.0  # charged to the first task after compiling
     compiled_here, ctx["fresh"] = ctx["fresh"], False
+    simulated, context_compile_s = time.perf_counter(), compile_s
     fits = _fit_all(ctx, task, [s[1] for s in sims], [s[2] for s in sims])
+    fitted = time.perf_counter()
     records = []
     for i, (truth, data_sim, seed, ties), fit in zip(task.replicates, sims, fits):
         if isinstance(fit, str):
@@ -208,10 +212,15 @@ def run_task(task: Task) -> list[dict]:
         records.append(_record(task, i, seed, r.status, error, ranks=r.ranks, n_kept=r.n_kept, thin=r.thin,
                                ess_bulk_min=r.ess_bulk_min,
                                **{k: v for k, v in r.info.items() if k.startswith("ess_")}, **extra))
-    wall = time.perf_counter() - start
-    for rec in records:
-        rec["wall_s"] = wall / n
+    end = time.perf_counter()
+    cache_hit = getattr(ctx.get("compiled"), "cache_hit", None)
+    for rec in records:  # the task's phases, shared evenly by its replicates (harness.sbc.timing)
+        rec["wall_s"] = (end - start) / n
         rec["compile_s"] = compile_s / n
+        rec["simulate_s"] = max(0.0, simulated - start - context_compile_s) / n
+        rec["fit_wall_s"] = max(0.0, fitted - simulated - (compile_s - context_compile_s)) / n
+        rec["rank_s"] = (end - fitted) / n
         rec["worker"] = worker_id()
         rec["compiled"] = compiled_here
+        rec["compile_cached"] = cache_hit if compiled_here else None
     return records
