@@ -293,11 +293,23 @@ class SupportsStrictSupport(Protocol):
     def strict_support(self) -> contextlib.AbstractContextManager: ...
 
 
+@runtime_checkable
+class SupportsEvaluatedPoints(Protocol):
+    """The constrained points where ``log_density`` and the potential evaluate, given ``points``, for a
+    library that does not evaluate at the values it is given: Stan unconstrains every point and
+    constrains it again, which can move a value by a rounding error. The equivalence checks evaluate the
+    numpy density there, so a density steep enough to turn that rounding into more than a rounding
+    error of its value is still compared exactly."""
+
+    def evaluated_points(self, spec: ModelSpec, data: Data, points: list[dict]) -> list[dict]: ...
+
+
 HOOKS: dict[str, type] = {
     "worker_env": SupportsWorkerEnv, "gpu_available": SupportsGpu, "peak_device_memory_mb": SupportsDeviceMemory,
     "sample_batch": SupportsBatch, "compile_batch": SupportsBatch, "gradient_fn": SupportsGradient,
     "prior_draws": SupportsPriorDraws, "predictive": SupportsPredictive, "inspect_model": SupportsInspect, "unavailable_reason": SupportsAvailabilityCheck,
     "describe": SupportsDescribe, "strict_support": SupportsStrictSupport, "potential": Backend,
+    "evaluated_points": SupportsEvaluatedPoints,
 }
 
 

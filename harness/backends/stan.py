@@ -321,6 +321,29 @@ def log_density(spec: ModelSpec, data: Data, points: list[dict]) -> np.ndarray:
     return np.array(out, dtype=np.float64)
 
 
+def evaluated_points(spec: ModelSpec, data: Data, points: list[dict]) -> list[dict]:
+    """Equivalence hook: where ``log_density`` and the potential evaluate, given ``points``: Stan's own
+    round trip, ``constrain_pars(unconstrain_pars(point))`` (the program's transforms; a value can move
+    by a rounding error). Stan writes each parameter in column-major order."""
+    model = _model_for(spec, data)
+    shapes = {p.name: p.resolve_shape(data) for p in spec.params}
+    out = []
+    for p in points:
+        u = model.unconstrain_pars(to_stan_point({n: p[n] for n in shapes}))
+        flat = np.asarray(model.constrain_pars(u, include_tparams=False, include_gqs=False), dtype=np.float64)
+        point, at = {}, 0
+        for name, dims in zip(model.param_names, model.dims):  # parameters block first, in program order
+            if at >= flat.size:
+                break
+            if name not in shapes:
+                raise ValueError(f"the Stan program declares parameter {name!r}, which the spec does not")
+            size = int(np.prod(dims, dtype=np.int64))
+            point[name] = flat[at:at + size].reshape(tuple(dims), order="F").reshape(shapes[name])
+            at += size
+        out.append(point)
+    return out
+
+
 def inspect_model(path: Path, data: Data):
     """What ``harness new-model`` needs from a ``.stan`` file (``harness.backends._stan.inspect_program``),
     compile-checked with the stanc that ships in httpstan's wheel."""

@@ -269,6 +269,17 @@ def log_density(spec: ModelSpec, data: Data, points: list[dict]) -> np.ndarray:
         ])
 
 
+def evaluated_points(spec: ModelSpec, data: Data, points: list[dict]) -> list[dict]:
+    """Equivalence hook: where ``log_density`` and the potential evaluate, given ``points``. CmdStan's
+    ``log_prob`` unconstrains a constrained point and constrains it again (a value can move by a rounding
+    error); it has no method that reports the result, so this is that round trip through the declared
+    supports' Stan transforms (``harness.unconstrained``), which the potential's ``to_unconstrained``
+    already is."""
+    from harness.unconstrained import constrain
+
+    return [constrain(spec, data, _stan.spec_unconstrain(spec, data, p))[0] for p in points]
+
+
 class CmdStanPotential:
     """The sampler's potential of the CmdStan executable (equivalence hook).
 

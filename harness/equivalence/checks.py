@@ -11,7 +11,11 @@ Per model, at its default size and, for size-scalable models, one other (every s
 ``fd_gradient``  each potential's gradient against central differences of its own values
 
 The reference is the model's numpy density (``log_prior + log_likelihood``) where it has one, else
-the Stan program through the first available Stan backend (``reference`` column). A backend that
+the Stan program through the first available Stan backend (``reference`` column). The numpy density is
+evaluated where each backend evaluates (``evaluated_points``): Stan unconstrains every point it is given
+and constrains it again, which can move a value by a rounding error, and a density that is steep enough
+there (a prior draw at an extreme) changes by more than a rounding error of its value; the comparison
+stays exact arithmetic against exact arithmetic at one point. A backend that
 cannot run here gets one ``skipped`` row with the reason; one whose family the model does not bring
 gets one ``not implemented`` row; every other backend is checked as usual.
 
@@ -90,15 +94,21 @@ def compare_differences(va, vb, rtol: float = RTOL, atol: float = ATOL, extra=No
 
 
 def compare(values: dict, rtol: float = RTOL, atol: float = ATOL, check: str = "density",
-            allowance: Mapping[str, float] | None = None) -> pd.DataFrame:
+            allowance: Mapping[str, float] | None = None,
+            references: Mapping[str, np.ndarray | str] | None = None) -> pd.DataFrame:
     """Pairwise agreement of ``lp - lp[0]``: columns a, b, max_abs_diff, tolerance, status, error, check.
 
     ``allowance``: {key: bound on each of its values} (``deviation_allowances``), a known error of the
-    values of that key, added to the pair's tolerance (for ``lp[i] - lp[0]``: twice)."""
+    values of that key, added to the pair's tolerance (for ``lp[i] - lp[0]``: twice). ``references``:
+    {key: the reference's values at the points where that key evaluates} (``evaluated_points``), compared
+    with that key instead of ``values[REFERENCE]``."""
     allowance = allowance or {}
+    references = references or {}
     rows = []
     for a, b in itertools.combinations(values, 2):
         va, vb = values[a], values[b]
+        if a == REFERENCE and b in references:
+            va = references[b]
         if isinstance(va, str) or isinstance(vb, str):
             rows.append(_error_row(check, a, b, va if isinstance(va, str) else vb))
         else:
@@ -139,6 +149,23 @@ def deviation_notes(spec, data) -> dict[str, str]:
                     f"{spec.deviation_allowance(family, data):.3g} added to the absolute tolerance per "
                     f"{family} value compared: {reason}"
             for family, (per, reason) in spec.known_deviation.items()}
+
+
+def evaluated_points(name: str, spec, data, points: list[dict]) -> list[dict]:
+    """The constrained points where backend ``name``'s ``log_density`` and potential evaluate, given
+    ``points``: its ``evaluated_points`` hook (Stan's unconstrain-then-constrain round trip) where it has
+    one, else ``points`` themselves."""
+    from harness.backends import load_module, optional_hook
+
+    hook = optional_hook(load_module(name), "evaluated_points")
+    return points if hook is None else list(hook(spec, data, points))
+
+
+def moves_points(name: str) -> bool:
+    """Whether backend ``name`` evaluates elsewhere than at the points it is given (``evaluated_points``)."""
+    from harness.backends import load_module, optional_hook
+
+    return optional_hook(load_module(name), "evaluated_points") is not None
 
 
 def _trace(err: Exception) -> str:
@@ -226,9 +253,11 @@ def _finite_outside(module, spec, data, outside: list[tuple[str, dict]]) -> list
 
 
 def support_rows(spec, data, usable: list[str], base: dict, size: str, reference, rtol: float = RTOL,
-                 allowance: Mapping[str, float] | None = None) -> list[dict]:
+                 allowance: Mapping[str, float] | None = None, exact_reference: bool = False) -> list[dict]:
     """Refusal of the outside probes and agreement at the inside probes, per backend (``allowance``:
-    ``deviation_allowances``, with the reference's under ``REFERENCE``)."""
+    ``deviation_allowances``, with the reference's under ``REFERENCE``). ``exact_reference``: the
+    reference is the numpy density, evaluated at the inside probes where each backend evaluates them
+    (``evaluated_points``); an anchor backend's values are compared as they are."""
     allowance = allowance or {}
     from harness.backends import get_backend
     from harness.equivalence.strict import strict_supports
@@ -244,25 +273,28 @@ def support_rows(spec, data, usable: list[str], base: dict, size: str, reference
         try:
             module = get_backend(name)
             finite = _finite_outside(module, spec, data, outside)
-            values = None
+            values, ref_values = None, ref_inside
             if inside:
+                probes = [base] + [p for _, p in inside]
                 with strict_supports(module):
-                    values = np.asarray(module.log_density(spec, data, [base] + [p for _, p in inside]), dtype=np.float64)
+                    values = np.asarray(module.log_density(spec, data, probes), dtype=np.float64)
+                if exact_reference and moves_points(name):
+                    ref_values = reference(evaluated_points(name, spec, data, probes))
         except Exception as err:
             rows.append(_error_row("support", REFERENCE, name, _trace(err), size))
             continue
         diff, tol, ok = 0.0, np.nan, True
         text = []
-        if values is not None and isinstance(ref_inside, np.ndarray):
+        if values is not None and isinstance(ref_values, np.ndarray):
             # a density may be -inf inside the declared support (a uniform prior narrower than its bounds):
             # there the backend must agree that it is -inf; the finite probes are compared as usual
-            both = np.isfinite(ref_inside) & np.isfinite(values)
-            if (np.isfinite(ref_inside) != np.isfinite(values)).any():
+            both = np.isfinite(ref_values) & np.isfinite(values)
+            if (np.isfinite(ref_values) != np.isfinite(values)).any():
                 ok, diff, tol = False, np.inf, np.nan
                 text.append("finite where the reference is -inf (or the reverse) just inside the support")
             elif both[0] and both.sum() > 1:
                 known = allowance.get(REFERENCE, 0.0) + allowance.get(name, 0.0)
-                diff, tol, ok = compare_differences(ref_inside[both], values[both], rtol=rtol,
+                diff, tol, ok = compare_differences(ref_values[both], values[both], rtol=rtol,
                                                     extra=np.full(int(both.sum()), known) if known else None)
                 if not ok:
                     text.append("points just inside the support disagree with the reference")
@@ -286,9 +318,13 @@ def potential_rows(spec, data, usable: list[str], x0: dict, x1: dict, size: str,
                    reference_w=None, allowance: Mapping[str, float] | None = None) -> list[dict]:
     """transform, potential, gradient and fd_gradient rows of the backends with a potential hook.
 
-    ``reference_w``: ``points -> W`` of the numpy density (``-log p``), or None: then the anchor
-    backend's own W is the reference. ``allowance``: {backend: bound on each of its values and
-    gradient coordinates} (``deviation_allowances``), added to every comparison of them.
+    ``reference_w``: ``points -> W`` of the numpy density (``-log p``), evaluated where each backend
+    with an ``evaluated_points`` hook evaluates (Stan's potential round-trips a point as its
+    ``log_density`` does; another library's potential evaluates at its own constrain of its
+    unconstrained value, which it does not report), or None: then the anchor backend's own W is the
+    reference.
+    ``allowance``: {backend: bound on each of its values and gradient coordinates}
+    (``deviation_allowances``), added to every comparison of them.
     """
     rtol, grad_rtol = max(RTOL, spec.numerical_rtol), max(GRAD_RTOL, spec.numerical_rtol)
     allowance = allowance or {}
@@ -340,11 +376,18 @@ def potential_rows(spec, data, usable: list[str], x0: dict, x1: dict, size: str,
             rows.append(_row("transform", REFERENCE, name, diff, tol, ok,
                              "" if ok else f"{blk.name}: unconstrained value differs from the declared support's "
                                            f"map ({blk.support.describe()})", size))
-        if ref_w is not None:
+        own_ref_w = ref_w  # the numpy density where this backend evaluates
+        if ref_w is not None and reference_w is not None and moves_points(name):
+            try:
+                own_ref_w = np.asarray(reference_w(evaluated_points(name, spec, data, points)), dtype=np.float64)
+            except Exception as err:
+                rows.append(_error_row("potential", REFERENCE, name, f"evaluated points: {_trace(err)}", size))
+                own_ref_w = None
+        if own_ref_w is not None:
             known = allowance.get(ref_name, 0.0) + allowance.get(name, 0.0)
-            diff, tol, ok = compare_differences(ref_w, res.w, rtol=rtol, extra=res.w_err + ref_err + known)
+            diff, tol, ok = compare_differences(own_ref_w, res.w, rtol=rtol, extra=res.w_err + ref_err + known)
             note = "; ".join(res.notes)
-            why = "" if ok else _which(ref_w, res.w, labels)
+            why = "" if ok else _which(own_ref_w, res.w, labels)
             rows.append(_row("potential", REFERENCE, name, diff, tol, ok,
                              "; ".join(filter(None, [why, note if not ok else ""])), size))
         key = keys[name]

@@ -3,6 +3,8 @@ the canonical unconstrained layout of ``harness.unconstrained``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from harness import supports
@@ -15,6 +17,7 @@ INIT_RADIUS = 2.0  # random points: u ~ Uniform(-2, 2) on the canonical scale (S
 OUTSIDE = 1e-6  # support: outside an interval bound by this fraction of its scale
 INSIDE = 1e-4  # support: inside an interval bound by this fraction of its scale
 OUTSIDE_STRUCTURE = 1e-3  # ordered / simplex probes: an order reversed, a component below 0, by this much
+MAX_DRAWS = 20  # start points: at most this many draws per point while skipping non-finite ones
 
 
 def inside(spec: ModelSpec, data: Data, point: dict) -> bool:
@@ -25,16 +28,35 @@ def inside(spec: ModelSpec, data: Data, point: dict) -> bool:
 
 def random_points(spec: ModelSpec, data: Data, n: int, seed: int) -> list[dict]:
     """``n`` points from canonical ``u ~ Uniform(-2, 2)`` (what Stan initialises from)."""
-    rng = np.random.default_rng(seed)
+    draw = _random_draw(spec, data, np.random.default_rng(seed))
+    return [draw() for _ in range(n)]
+
+
+def _random_draw(spec: ModelSpec, data: Data, rng: np.random.Generator) -> Callable[[], dict]:
     d = dimension(layout(spec, data))
-    return [constrain(spec, data, rng.uniform(-INIT_RADIUS, INIT_RADIUS, d))[0] for _ in range(n)]
+    return lambda: constrain(spec, data, rng.uniform(-INIT_RADIUS, INIT_RADIUS, d))[0]
 
 
-def start_points(spec: ModelSpec, data: Data, n: int, seed: int, reference: dict | None = None) -> tuple[list[dict], str]:
-    """(``n`` constrained points, where they come from): draws of the model's stored reference posterior
-    where it has one (the region a sampler visits, where a prior draw can give log densities so large that
-    a relative tolerance hides everything), else prior draws where the model has a prior sampler, else
-    random points on the canonical scale."""
+def _prior_draw(spec: ModelSpec, data: Data, rng: np.random.Generator) -> Callable[[], dict]:
+    sample_prior = spec.sample_prior
+    assert sample_prior is not None
+    return lambda: {k: np.asarray(v, dtype=np.float64) for k, v in sample_prior(rng, data).items()}
+
+
+def start_points(spec: ModelSpec, data: Data, n: int, seed: int, reference: dict | None = None,
+                 log_density: Callable[[list[dict]], object] | None = None) -> tuple[list[dict], str, str]:
+    """(``n`` constrained points, where they come from, a warning or ""): draws of the model's stored
+    reference posterior where it has one (the region a sampler visits, where a prior draw can give log
+    densities so large that a relative tolerance hides everything), else prior draws where the model has
+    a prior sampler, else random points on the canonical scale.
+
+    ``log_density``: the reference log density (points -> values; a string or an exception when it
+    cannot be evaluated). Prior draws and random points where it is not finite (a heavy-tailed prior
+    whose draw overflows the likelihood) are skipped and drawn again from the same stream, so the points
+    are the first ``n`` draws with a finite reference, and exactly the first ``n`` draws when those are
+    all finite. After ``MAX_DRAWS`` x ``n`` draws the remaining points are the skipped draws, in order,
+    and the warning says so (the checks then fail on them, as they should: the model's start points
+    cannot be compared)."""
     if reference:
         total = len(next(iter(reference.values())))
         rng = np.random.default_rng(seed)
@@ -44,13 +66,70 @@ def start_points(spec: ModelSpec, data: Data, n: int, seed: int, reference: dict
             points = [{k: np.asarray(reference[k][i], dtype=np.float64) for k in names} for i in pick]
             points = [_snap(spec, data, p) for p in points]
             if len(points) == n and all(inside(spec, data, p) for p in points):
-                return points, "reference posterior draws"
+                return points, "reference posterior draws", ""
+    rng = np.random.default_rng(seed)
     if spec.sample_prior is not None:
-        rng = np.random.default_rng(seed)
-        points = [{k: np.asarray(v, dtype=np.float64) for k, v in spec.sample_prior(rng, data).items()}
-                  for _ in range(n)]
-        return points, "prior draws"
-    return random_points(spec, data, n, seed), "random points, u ~ Uniform(-2, 2) on the canonical scale"
+        draw, source = _prior_draw(spec, data, rng), "prior draws"
+    else:
+        draw, source = _random_draw(spec, data, rng), "random points, u ~ Uniform(-2, 2) on the canonical scale"
+    return finite_draws(draw, n, log_density, source)
+
+
+def finite_draws(draw: Callable[[], dict], n: int, log_density: Callable[[list[dict]], object] | None,
+                 source: str) -> tuple[list[dict], str, str]:
+    """(the first ``n`` of ``draw()``'s points where ``log_density`` is finite, ``source`` with how many
+    were skipped, a warning or ""): drawn ``n`` at a time, at most ``MAX_DRAWS`` x ``n``; short of ``n``,
+    the skipped draws follow the finite ones (in order) and the warning says how many are finite. Without
+    ``log_density``, or where it cannot be evaluated at all, the first ``n`` draws."""
+    points: list[dict] = []
+    finite: list[bool] = []
+    while sum(finite) < n and len(points) < MAX_DRAWS * n:
+        batch = [draw() for _ in range(n)]
+        values = _values(log_density, batch) if log_density is not None else None
+        if values is None:  # nothing to judge by (the reference's error is the checks' to report)
+            return (points + batch)[:n], source, ""
+        points += batch
+        finite += [bool(np.isfinite(v)) for v in values]
+    kept = [p for p, ok in zip(points, finite) if ok]
+    skipped = [p for p, ok in zip(points, finite) if not ok]
+    if len(kept) >= n:
+        n_skipped = _position(finite, n) - n  # the skipped draws before the n-th finite one
+        return kept[:n], source + (f" ({n_skipped} skipped: reference log density not finite)" if n_skipped else ""), ""
+    warning = (f"start points: only {len(kept)} of {len(points)} {source.split(',')[0]} have a finite reference "
+               f"log density; {n - len(kept)} of the {n} start points are draws where it is not")
+    return kept + skipped[:n - len(kept)], f"{source} ({warning})", warning
+
+
+def _position(finite: list[bool], n: int) -> int:
+    """The number of draws up to and including the ``n``-th finite one."""
+    count = 0
+    for i, ok in enumerate(finite):
+        if count == n:
+            return i
+        count += ok
+    return len(finite)
+
+
+def _values(log_density: Callable[[list[dict]], object], batch: list[dict]) -> np.ndarray | None:
+    """The reference log density at ``batch`` (non-finite where it raises at a point); None when it
+    cannot be evaluated at all (an error text from a backend)."""
+    with np.errstate(all="ignore"):
+        try:
+            values = log_density(batch)
+        except Exception:
+            values = [_one(log_density, p) for p in batch]
+    if values is None or isinstance(values, str):
+        return None
+    out = np.asarray(values, dtype=np.float64).reshape(-1)
+    return out if out.size == len(batch) else None
+
+
+def _one(log_density: Callable[[list[dict]], object], point: dict) -> float:
+    try:
+        value = log_density([point])
+    except Exception:  # a point the reference cannot evaluate: skipped like a non-finite one
+        return np.nan
+    return np.nan if value is None or isinstance(value, str) else float(np.asarray(value, dtype=np.float64).reshape(-1)[0])
 
 
 def _snap(spec: ModelSpec, data: Data, point: dict) -> dict:

@@ -45,7 +45,6 @@ def model_rows(model: str, backends: list[str], n_points: int, seed: int, size: 
     label = size_text(spec, size)
     usable, rows = checks.partition(model, backends, label)
     reference_draws = _reference_points(model) if not size else None  # the reference is at the default size
-    points, source = pts.start_points(spec, data, max(n_points, 2), seed, reference_draws)
     reference_w: Callable | None
     anchor: str | None = None
     if spec.has_density:
@@ -67,19 +66,25 @@ def model_rows(model: str, backends: list[str], n_points: int, seed: int, size: 
             if anchor is None:
                 return None
             return checks._log_densities(spec, data, [anchor], ps)[anchor]
+    # start points where the reference log density is finite (a prior draw can overflow it)
+    points, source, shortfall = pts.start_points(spec, data, max(n_points, 2), seed, reference_draws,
+                                                 log_density=reference)
     allowance = checks.deviation_allowances(spec, data, usable, anchor)
     found: list[dict] = []
     if "density" in checks_wanted and usable:
         values = checks._log_densities(spec, data, usable, points[:n_points])
+        references = {}
         if spec.has_density:
             values = {REFERENCE: reference(points[:n_points]), **values}
+            references = _references_where_evaluated(spec, data, usable, points[:n_points], reference)
         elif ref_name in values:
             values = {REFERENCE: values[ref_name], **values}
         rtol = max(checks.RTOL, spec.numerical_rtol)
-        found += [{**r, "size": label} for r in checks.compare(values, rtol=rtol, allowance=allowance).to_dict("records")] if len(values) > 1 else []
+        found += [{**r, "size": label} for r in checks.compare(values, rtol=rtol, allowance=allowance,
+                                                               references=references).to_dict("records")] if len(values) > 1 else []
     if "support" in checks_wanted and usable:
         found += checks.support_rows(spec, data, usable, points[0], label, reference, max(checks.RTOL, spec.numerical_rtol),
-                                     allowance)
+                                     allowance, exact_reference=spec.has_density)
     if set(checks_wanted) & {"transform", "potential", "gradient", "fd_gradient"} and usable:
         extra = checks.potential_rows(spec, data, usable, points[0], points[1], label, seed, reference_w, allowance)
         found += [r for r in extra if r["check"] in checks_wanted]
@@ -90,7 +95,22 @@ def model_rows(model: str, backends: list[str], n_points: int, seed: int, size: 
     for r in rows + found:
         r["reference"] = "; ".join([ref_label, *dict.fromkeys(notes[k] for k in (r["a"], r["b"]) if k in notes)])
         r["points"] = source
+        if shortfall and r["status"] in ("fail", "error"):  # what the check compared: say so first
+            r["error"] = "; ".join(filter(None, [shortfall, r["error"]]))
     return [{"model": model, **r} for r in rows + found]
+
+
+def _references_where_evaluated(spec, data, usable: list[str], points: list[dict], reference) -> dict:
+    """{backend: the numpy density at the points where it evaluates ``points``} for the backends that
+    evaluate elsewhere (``checks.evaluated_points``); an error text where those points cannot be had."""
+    out: dict = {}
+    for name in usable:
+        if checks.moves_points(name):
+            try:
+                out[name] = reference(checks.evaluated_points(name, spec, data, points))
+            except Exception as err:
+                out[name] = f"evaluated points: {checks._trace(err)}"
+    return out
 
 
 def _deviation_notes(spec, data, allowance: dict[str, float], anchor: str | None) -> dict[str, str]:
