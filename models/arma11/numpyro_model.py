@@ -1,9 +1,9 @@
 """ARMA(1, 1) in NumPyro: the error recursion as a scan; the errors' density as a factor."""
 
 import jax
+import jax.numpy as jnp
 import numpyro
 import numpyro.distributions as dist
-import jax.numpy as jnp
 
 
 def model(data):

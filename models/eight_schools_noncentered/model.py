@@ -34,15 +34,18 @@ def simulate(rng, params, data):
 
 
 def log_prior(params, data):
+    """One point, or points stacked on one leading axis (then an array: ``batched_density``)."""
+    b = np.ndim(params["mu"])
     return (
-        normal_lpdf(params["mu"], 0.0, 5.0)
-        + half_cauchy_lpdf(params["tau"], 5.0)
-        + normal_lpdf(params["theta_trans"], 0.0, 1.0)
+        normal_lpdf(params["mu"], 0.0, 5.0, b)
+        + half_cauchy_lpdf(params["tau"], 5.0, b)
+        + normal_lpdf(params["theta_trans"], 0.0, 1.0, b)
     )
 
 
 def log_likelihood(params, data):
-    return normal_lpdf(data["y"], derive(params, data)["theta"], data["sigma"])
+    """One point, or points stacked on one leading axis (then an array: ``batched_density``)."""
+    return normal_lpdf(data["y"], derive(params, data)["theta"], data["sigma"], np.ndim(params["mu"]))
 
 
 SPEC = ModelSpec(
@@ -56,6 +59,7 @@ SPEC = ModelSpec(
     log_prior=log_prior,
     log_likelihood=log_likelihood,
     derive=derive,
+    batched_density=True,
     observed=("y",),
     tags=("hierarchical",),
     size_class="small",

@@ -22,7 +22,7 @@ program. SBC is therefore not applicable ("no prior simulator").
 from __future__ import annotations
 
 import numpy as np
-from scipy import linalg, stats
+from scipy import stats
 
 from harness.spec import ModelSpec, Param
 from models._common import normal_lpdf

@@ -1,7 +1,6 @@
 """Stochastic level + stochastic seasonal in NumPyro: flat priors as improper uniforms on their supports
 (mu on its data-dependent interval), sigma positive ordered with its Student-t terms as a factor."""
 
-import jax.numpy as jnp
 import numpy as np
 import numpyro
 import numpyro.distributions as dist

@@ -4,7 +4,6 @@ positive ordered vector (log then ordered transform) with its Student-t terms as
 
 import numpy as np
 import pymc as pm
-import pytensor.tensor as pt
 from pymc.distributions.transforms import Chain, log, ordered
 
 PERIOD = 12
