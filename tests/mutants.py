@@ -25,6 +25,7 @@ class Mutant:
     backend: str  # a backend that reads the mutated file
     caught_by: tuple[str, ...]  # checks that must flag the (reference, backend) pair
     header: str = ""  # text inserted after the file's imports (helpers the mutation needs)
+    declared: bool = False  # the declaration check (harness.equivalence.declaration) must flag it too
 
 
 def install(tmp_path: Path, monkeypatch, *mutants: Mutant) -> None:
@@ -67,7 +68,7 @@ FAST = (
     Mutant("mut_prior_scale", "normal_mean", "numpyro_model.py", "dist.Normal(0.0, 10.0)", "dist.Normal(0.0, 10.01)",
            "numpyro", ("potential",)),
     Mutant("mut_support_bound", "eight_schools_uniform", "numpyro_model.py", "dist.Uniform(0.0, 100.0)",
-           "dist.Uniform(0.0, 1000.0)", "numpyro", ("support", "transform", "potential")),
+           "dist.Uniform(0.0, 1000.0)", "numpyro", ("support", "transform", "potential"), declared=True),
     Mutant("mut_lik_scale", "normal_mean", "pymc_model.py", 'pm.Normal("x", mu, 1.0,', 'pm.Normal("x", mu, 1.001,',
            "pymc", ("density", "potential")),
     Mutant("mut_term_missing", "eight_schools_noncentered", "pymc_model.py",

@@ -4,20 +4,22 @@ One mutation per copy, in one backend's implementation file (see ``tests/mutants
 off by 0.1%, a support bound changed, a likelihood scale off by 0.1%, a prior term missing, a
 log-Jacobian missing. Each is checked against an unmutated backend of another family, so the clean
 backend must still agree with the reference while the mutated one is flagged by the named checks.
-The Stan mutant (a changed bound; one C++ build) is marked slow.
+The Stan mutant (a changed bound; one C++ build) is marked slow. The numeric checks run without the
+declaration check, which catches a changed bound first (``Mutant.declared``): both must see it.
 """
 
 import pytest
 
 from harness.backends import availability
 from harness.equivalence import REFERENCE, check_long, summarise
+from harness.equivalence.declaration import declaration_rows
 from tests.mutants import FAST, STAN, install
 
 AVAILABLE = {b for b, why in availability().items() if why is None}
 
 
 def _flags(mutant, backends):
-    long = check_long([mutant.name], backends, n_points=5, seed=3)
+    long = check_long([mutant.name], backends, n_points=5, seed=3, declaration=False)
     table = summarise(long)
     row = table[(table["a"] == REFERENCE) & (table["b"] == mutant.backend)].iloc[0]
     return long, table, row
@@ -28,6 +30,11 @@ def _assert_caught(mutant, backends):
     assert row["status"] == "fail", f"{mutant.name} passed: {row.to_dict()}"
     failed = set(row["check"].split(","))
     assert set(mutant.caught_by) <= failed, f"{mutant.name}: flagged by {failed}, expected {mutant.caught_by}"
+    declared = declaration_rows(mutant.name, backends)
+    declared_fail = {r["b"] for r in declared if r["status"] == "fail"}
+    assert declared_fail <= {mutant.backend}, f"{mutant.name}: the declaration check flags {declared_fail}"
+    if mutant.declared:
+        assert mutant.backend in declared_fail, f"{mutant.name}: the declaration check missed it: {declared}"
     for clean in set(backends) - {mutant.backend}:
         ok = table[(table["a"] == REFERENCE) & (table["b"] == clean)].iloc[0]
         assert ok["status"] == "pass", f"{mutant.name}: the clean backend {clean} failed: {ok['error']}"

@@ -248,3 +248,14 @@ def test_intervals_ties_and_too_few_repeats(tmp_path):
     rec = _recommend(few, sbc)
     assert not rec.recommended() and rec.ranked[0].missing == ["too few repeats (2 < 3)"]
     assert "`python -m harness run --models normal_mean --backends a --repeats 3`" in markdown(rec)
+
+
+def test_a_handful_of_divergences_against_none_excludes_nothing():
+    from harness.recommend.exclude import divergences
+
+    # 6 in 12,000 against 0 in 12,000: significant (Fisher), but below the 0.1% floor
+    out, note = divergences({"a": (0, 12000), "b": (6, 12000)})
+    assert out == {} and note is None
+    # 60 in 12,000 (0.5%) against none: excluded by the relative rule
+    out, _ = divergences({"a": (0, 12000), "b": (60, 12000)})
+    assert set(out) == {"b"} and "clearly more than a's" in out["b"]

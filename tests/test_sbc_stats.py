@@ -214,7 +214,7 @@ def test_exact_power_matches_simulation():
 
 
 def test_power_table_values():
-    """The README's power table (``python -m harness sbc-power``): Q = 3, alpha = 0.05, L = 39."""
+    """The power table in docs/sbc.md (``python -m harness sbc-power``): Q = 3, alpha = 0.05, L = 39."""
     from harness.sbc import power
 
     level = 0.05 / 3

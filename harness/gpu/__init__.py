@@ -5,7 +5,7 @@ Parts (each a results directory under ``--out``):
 - ``gpu-tests/``: the GPU-marked test suite (pytest in a subprocess): pass/fail/skip counts and its tail;
 - ``crossover/``: ``logistic_regression`` at several N for every GPU-capable backend, on the GPU and on
   the CPU of the same machine under the same core budget (runner cells: provenance, status, isolation);
-- ``chains/``: vectorised chains (1 .. 1024) for backends that declare ``VECTORIZED_CHAINS = True``;
+- ``chains/``: vectorised chains (1 .. 1024) for backends whose ``CAPABILITIES.vectorized_chains`` is true;
 - ``sbc-throughput/``: replicates per minute of a backend's ``sample_batch`` on simulated data sets.
 
 Backends are chosen by capability (``harness.gpu.select``), never by name. ``harness.gpu.summary``

@@ -16,6 +16,7 @@ MIN_REPEATS = 3
 DIVERGENCE_LIMIT = 0.01  # a backend whose rate is above 1% of kept draws (the whole 95% interval) is excluded ...
 DIVERGENCE_ALPHA = 0.05  # ... unless every backend is; one clearly worse than the best is excluded either way:
 DIVERGENCE_RATIO = 2.0   # at least twice the best backend's rate and more often (Fisher, Holm over backends, 0.05)
+DIVERGENCE_FLOOR = 0.001  # ... and the whole 95% interval above 0.1% of draws: a handful in 10,000 is not a reason
 
 
 def failed_runs(mine: pd.DataFrame) -> list[str]:
@@ -148,8 +149,10 @@ def divergences(counts: dict[str, tuple[int, int]]) -> tuple[dict[str, str], str
       backend diverges: reparameterise"), not an exclusion by itself;
     * otherwise a backend whose interval lies above the limit is excluded;
     * in both cases a backend that diverges clearly more often than the best backend is excluded: at
-      least ``DIVERGENCE_RATIO`` times its rate, and significantly (one-sided Fisher's exact test,
-      Holm over the backends at ``DIVERGENCE_ALPHA``).
+      least ``DIVERGENCE_RATIO`` times its rate, significantly (one-sided Fisher's exact test, Holm
+      over the backends at ``DIVERGENCE_ALPHA``), and with its whole 95% interval above
+      ``DIVERGENCE_FLOOR`` (a practical floor: 6 divergences in 12,000 draws against none is
+      significant but changes no answer).
     """
     counts = {b: c for b, c in counts.items() if c[1] > 0}
     if not counts:
@@ -162,7 +165,7 @@ def divergences(counts: dict[str, tuple[int, int]]) -> tuple[dict[str, str], str
     others = [b for b in counts if b != best]
     p = holm([more_often(*counts[b], *counts[best]) for b in others])
     for b, p_adj in zip(others, p):
-        if p_adj < DIVERGENCE_ALPHA and rates[b] >= DIVERGENCE_RATIO * rates[best]:
+        if p_adj < DIVERGENCE_ALPHA and rates[b] >= DIVERGENCE_RATIO * rates[best] and low[b] > DIVERGENCE_FLOOR:
             out[b] = (f"divergences: {rate_text(*counts[b])} of draws, clearly more than {best}'s "
                       f"{rate_text(*counts[best])} (Fisher p = {p_adj:.2g}, Holm)")
     if not everyone:
