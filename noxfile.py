@@ -235,7 +235,11 @@ def _default_ref() -> str:
 
 @nox.session(python=False)
 def perf(session: nox.Session) -> None:
-    """Per-gradient micro-benchmarks (tests/benchmarks) -> results/perf/<stamp>.json, compared with the last run.
+    """Micro-benchmarks (tests/benchmarks) -> results/perf/<stamp>.json, compared with the last run.
+
+    The cost of one call from Python to each model x backend's log density and gradient
+    (``test_call_cost.py``; not the in-sampler cost per gradient, which is the bench's
+    ``sampling_per_grad``), SBC's rank step and one SBC batch (``test_sbc_cost.py``).
 
     Every run is also saved in pytest-benchmark's storage (.benchmarks/); when an earlier run exists
     there, this one is compared with it and fails if a minimum got more than 25 % slower (the minimum:

@@ -34,4 +34,4 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 def pytest_addoption(parser):
     parser.addoption("--run-perf", action="store_true", default=False,
-                     help="run the per-gradient micro-benchmarks in tests/benchmarks (nox -s perf)")
+                     help="run the micro-benchmarks in tests/benchmarks (nox -s perf)")

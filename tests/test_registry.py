@@ -10,7 +10,7 @@ from tests.conftest import ROOT
 PLUGIN = "plugin_numpyro=ppl_harness_plugin_example"  # examples/plugin_backend: outside the tests' imports
 SUITES = [
     "tests/backends/test_conformance.py", "tests/test_equivalence.py", "tests/test_prior.py",
-    "tests/benchmarks/test_gradient_cost.py", "tests/backends/test_gpu.py",
+    "tests/benchmarks/test_call_cost.py", "tests/backends/test_gpu.py",
 ]
 
 

@@ -1,4 +1,9 @@
-"""Per-gradient cost of every catalogue model x backend: the log density and its gradient at one fixed point.
+"""Cost of one call from Python to every catalogue model x backend's log density and gradient, at one point.
+
+This is *not* the cost of a gradient inside the sampler: a call from Python pays the backend's
+dispatch (JAX's, torch's, PyTensor's) and, for PyStan, an HTTP round trip to httpstan, which Stan's
+own sampler never does. The in-sampler cost per gradient is ``sampling_per_grad`` of the bench cells
+(sampling seconds over gradient evaluations; ``harness report`` shows it per backend and model).
 
 What is timed is the zero-argument closure of ``backend.gradient_fn(spec, data, point)`` (the density
 the sampler evaluates, on its unconstrained scale), with ``point`` one draw from the model's numpy
@@ -24,7 +29,7 @@ WARM_CALLS = 5
 
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("model", model_names())
-def test_gradient_cost(benchmark, model, backend):
+def test_call_cost_from_python(benchmark, model, backend):
     reason = unavailable_reason(backend)
     if reason:
         pytest.skip(reason)
@@ -40,7 +45,7 @@ def test_gradient_cost(benchmark, model, backend):
         pytest.skip(str(err))
     for _ in range(WARM_CALLS):  # JITs that keep optimising over the first calls (torch's profiling executor)
         evaluate()
-    benchmark.group = model
+    benchmark.group = f"one call from Python: {model}"
     benchmark.extra_info.update({
         "model": model,
         "backend": backend,
