@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 
 def finite_numbers(value) -> bool:
@@ -35,3 +36,23 @@ def table_rows(markdown: str) -> list[list[str]]:
 def has_row(markdown: str, *cells: str) -> bool:
     """Whether a pipe table in ``markdown`` has a row (or header) that starts with ``cells``."""
     return any(row[:len(cells)] == list(cells) for row in table_rows(markdown))
+
+
+def program_marks(model: str, backend: str) -> tuple:
+    """pytest marks of a test case that builds ``model`` with ``backend``.
+
+    A backend whose ``CAPABILITIES.builds_program`` is true (Stan's C++) costs about a minute per model
+    on a cold cache, 80 builds for the whole catalogue on two backends: more than CI's time. Every run
+    builds the models of the regression gate's quick suite; the standard bench suite's are marked
+    ``stan_build`` (the newest stack builds them; ``nox -s tests_oldest`` leaves them out); the rest
+    are ``slow`` (``nox -s tests -- -m slow``, or ``nox -s equivalence`` for the whole catalogue).
+    """
+    from harness.backends import capabilities
+    from harness.compare.quick import QUICK_SUITE
+    from harness.run.suites import STANDARD
+
+    if not capabilities(backend).builds_program or model in QUICK_SUITE["models"]:
+        return ()
+    if model in STANDARD:
+        return (pytest.mark.stan_build,)
+    return (pytest.mark.stan_build, pytest.mark.slow)

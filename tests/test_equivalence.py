@@ -21,20 +21,33 @@ import pytest
 from harness.backends import availability, capabilities, default_backends, load_module, optional_hook
 from harness.catalogue import families_present, model_names
 from harness.equivalence import REFERENCE, backend_verdicts, check_long, compare, summarise
+from harness.compare.quick import QUICK_SUITE
+from tests.helpers import program_marks
 
 BACKENDS = default_backends()
 AVAILABLE = [b for b in BACKENDS if availability()[b] is None]
 _cache: dict = {}
 
 
-def table(model):
-    if model not in _cache:
-        _cache[model] = check_long([model], AVAILABLE, n_points=5, seed=11)
-    return _cache[model]
+# backends that build a native program per model are checked on their own (tests/helpers.py:
+# program_marks), so that a test of the others never waits for a build
+IN_PROCESS = [b for b in AVAILABLE if not capabilities(b).builds_program]
+
+
+def table(model, backends):
+    key = (model, tuple(backends))
+    if key not in _cache:
+        _cache[key] = check_long([model], list(backends), n_points=5, seed=11)
+    return _cache[key]
+
+
+def group_of(backend):
+    """The backends checked together with ``backend``: itself alone when it builds a program."""
+    return [backend] if capabilities(backend).builds_program else IN_PROCESS
 
 
 def reference_rows(model, backend, checks):
-    long = table(model)
+    long = table(model, group_of(backend))
     rows = long[(long["a"] == REFERENCE) & (long["b"] == backend) & long["check"].isin(checks)]
     assert not rows.empty, f"{model}: no {checks} rows for {backend}"
     return rows
@@ -47,8 +60,9 @@ def assert_pass(rows, what):
         for r in bad.itertuples())
 
 
-CASES = [(m, b) for m in model_names() for b in BACKENDS if capabilities(b).family in families_present(m)]
-IDS = [f"{m}-{b}" for m, b in CASES]
+CASES = [pytest.param(m, b, marks=program_marks(m, b), id=f"{m}-{b}")
+         for m in model_names() for b in BACKENDS if capabilities(b).family in families_present(m)]
+MODELS = sorted({p.values[0] for p in CASES})
 
 
 def _available(backend):
@@ -56,22 +70,22 @@ def _available(backend):
         pytest.skip(f"{backend} unavailable: {availability()[backend]}")
 
 
-@pytest.mark.parametrize("model,backend", CASES, ids=IDS)
+@pytest.mark.parametrize("model,backend", CASES)
 def test_log_density_differences_agree_with_the_reference(model, backend):
     _available(backend)
     assert_pass(reference_rows(model, backend, ["density"]), f"{model}: {backend}")
 
 
-@pytest.mark.parametrize("model,backend", CASES, ids=IDS)
+@pytest.mark.parametrize("model,backend", CASES)
 def test_points_outside_the_support_are_refused(model, backend):
     _available(backend)
-    long = table(model)
+    long = table(model, group_of(backend))
     if not (long["check"] == "support").any():
         pytest.skip(f"{model} has no bounded parameter")
     assert_pass(reference_rows(model, backend, ["support"]), f"{model}: {backend}")
 
 
-@pytest.mark.parametrize("model,backend", CASES, ids=IDS)
+@pytest.mark.parametrize("model,backend", CASES)
 def test_the_sampled_potential_agrees_with_the_reference(model, backend):
     _available(backend)
     if optional_hook(load_module(backend), "potential") is None:
@@ -81,7 +95,9 @@ def test_the_sampled_potential_agrees_with_the_reference(model, backend):
 
 @pytest.mark.parametrize("model", model_names())
 def test_potential_gradients_agree_pairwise(model):
-    long = table(model)
+    """Pairwise over the in-process backends; over every backend on the quick suite's models (the
+    builds every test run makes)."""
+    long = table(model, AVAILABLE if model in QUICK_SUITE["models"] else IN_PROCESS)
     rows = long[long["check"].isin(["gradient", "potential"]) & (long["a"] != REFERENCE)]
     if rows.empty:
         pytest.skip("fewer than two available backends with a potential hook")
@@ -89,7 +105,7 @@ def test_potential_gradients_agree_pairwise(model):
 
 
 def test_the_summary_has_one_row_per_model_and_pair():
-    long = table("normal_mean")
+    long = table("normal_mean", AVAILABLE)
     summary = summarise(long)
     assert not summary.duplicated(["model", "a", "b"]).any()
     assert list(summary.columns) == ["model", "a", "b", "status", "check", "max_abs_diff", "tolerance", "error", "reference"]

@@ -55,7 +55,9 @@ class Capabilities:
     its cost). quick_suite: in the regression gate's quick suite. reference_quality: a default maker
     or checker of reference posteriors. vectorized_chains: all chains are one vectorised program.
     default: joins runs that name no backends (test fakes say False). gradient_transport: how one
-    gradient call reaches the library ("in-process", or "http" for PyStan).
+    gradient call reaches the library ("in-process", or "http" for PyStan). builds_program: every
+    model is built into a native program first (Stan's C++: about a minute per model on a cold
+    cache), so the test suite checks every model's build only under ``-m slow`` (``tests/helpers.py``).
     """
 
     name: str
@@ -71,6 +73,7 @@ class Capabilities:
     default: bool = True
     gradient_transport: str = "in-process"
     model_families: tuple[str, ...] = ()
+    builds_program: bool = False
 
     @property
     def samples(self) -> tuple[str, ...]:

@@ -56,6 +56,7 @@ from harness.spec import Data, ModelSpec
 CAPABILITIES = Capabilities(
     name="stan", family=_stan.FAMILY, requires=("stan", "httpstan"), packages=("pystan", "httpstan"), extra="stan",
     sbc_replicates=_stan.SBC_REPLICATES,
+    builds_program=True,  # a C++ build per model (tests/helpers.py: which builds every test run makes)
     reference_quality=True,  # default maker/checker of reference posteriors (harness reference)
     quick_suite=True,  # in the regression gate's quick suite (harness/compare/quick.py)
     gradient_transport="http",  # every gradient_fn call is a request to httpstan

@@ -47,6 +47,7 @@ from harness.spec import Data, ModelSpec
 CAPABILITIES = Capabilities(
     name="cmdstanpy", family=_stan.FAMILY, requires=("cmdstanpy",), packages=("cmdstanpy",), extra="cmdstanpy",
     sbc_replicates=_stan.SBC_REPLICATES,
+    builds_program=True,  # a C++ build per model (tests/helpers.py: which builds every test run makes)
 )
 
 SIG_FIGS = 18  # CmdStan's maximum; 17 significant digits round-trip a double
