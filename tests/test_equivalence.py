@@ -20,8 +20,8 @@ import pytest
 
 from harness.backends import availability, capabilities, default_backends, load_module, optional_hook
 from harness.catalogue import families_present, model_names
-from harness.equivalence import REFERENCE, backend_verdicts, check_long, compare, summarise
 from harness.compare.quick import QUICK_SUITE
+from harness.equivalence import REFERENCE, backend_verdicts, check_long, compare, summarise
 from tests.helpers import program_marks
 
 BACKENDS = default_backends()
