@@ -9,6 +9,7 @@ import argparse
 import importlib
 import sys
 
+from harness import __version__
 from harness.backends import BackendUnavailableError
 from harness.errors import HarnessInputError
 
@@ -39,11 +40,45 @@ def _load(module_name: str):
 
 ALL = "*"  # build_parser(ALL): every command's options (the docs' CLI reference)
 
+# examples of the commands whose module sets no epilog of its own
+EXAMPLES = {
+    "sbc": ["python -m harness sbc --models eight_schools_noncentered --backends numpyro --sims 1000",
+            "python -m harness sbc --models normal_mean --method posterior --confirm"],
+    "report": ["python -m harness report results/runs/<stamp>",
+               "python -m harness report results/runs/<stamp> --overview overview.png"],
+    "compare": ["python -m harness compare results/baselines/quick results/runs/<stamp>",
+                "python -m harness compare BASE NEW --fail-on-deterministic --junit junit.xml"],
+    "ab": ['python -m harness ab --a "numpyro==0.21.0" --b "numpyro==0.22.0" --backends numpyro',
+           "python -m harness ab --a main --backends stan,numpyro"],
+    "reference": ["python -m harness reference --models eight_schools_noncentered",
+                  "python -m harness reference --import-posteriordb path/to/posteriordb --models arma11"],
+    "sbc-power": ["python -m harness sbc-power", "python -m harness sbc-power --n 100,1000 --kept 99"],
+    "gpu-check": ["python -m harness gpu-check --smoke"],
+}
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the examples' line breaks and shows every option's default (unless its help says it)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if (not action.option_strings or "default" in text.lower() or action.default is None
+                or action.default is False or action.default == [] or action.default is argparse.SUPPRESS):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+def _epilog(name: str) -> str | None:
+    lines = EXAMPLES.get(name)
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines) if lines else None
+
 
 def build_parser(selected: str | None = ALL) -> tuple[argparse.ArgumentParser, dict]:
     """The parser and {command: handler}. Only the ``selected`` command's module is imported and
     configured (every one for ``ALL``): a command starts without importing what the others need."""
-    parser = argparse.ArgumentParser(prog="python -m harness", description="ppl-harness: benchmark and validate PPL backends")
+    parser = argparse.ArgumentParser(prog="python -m harness", description="ppl-harness: benchmark and validate PPL backends",
+                                     formatter_class=HelpFormatter, epilog="python -m harness <command> --help for each")
+    parser.add_argument("--version", action="version", version=f"ppl-harness {__version__}")
     sub = parser.add_subparsers(dest="cmd", metavar="command")
     handlers = {}
     for name, (module_name, help_text) in COMMANDS.items():
@@ -53,7 +88,8 @@ def build_parser(selected: str | None = ALL) -> tuple[argparse.ArgumentParser, d
         module = _load(module_name)
         if module is None:
             continue
-        p = sub.add_parser(name, help=help_text, description=help_text)
+        p = sub.add_parser(name, help=help_text, description=help_text, epilog=_epilog(name),
+                           formatter_class=HelpFormatter)
         module.configure(p)
         handlers[name] = module.command
     return parser, handlers

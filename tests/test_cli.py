@@ -40,3 +40,18 @@ def test_run_prints_the_table_and_writes_results(tmp_path):
     assert "failed 2/2" in out.stdout and "deliberate failure" in out.stdout
     assert "log-density equivalence:" in out.stdout
     assert (tmp_path / "r" / "results.csv").exists() and (tmp_path / "r" / "equivalence.csv").exists()
+
+
+def test_version_and_help_show_defaults_and_examples(capsys):
+    import pytest
+
+    from harness import __version__
+    from harness.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.strip() == f"ppl-harness {__version__}"
+    with pytest.raises(SystemExit):
+        main(["reference", "--help"])
+    text = capsys.readouterr().out
+    assert "root seed of the reference run (default: 0)" in text and "examples:" in text

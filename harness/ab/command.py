@@ -36,19 +36,21 @@ def configure(parser) -> None:
     q: dict = QUICK_SUITE
     parser.add_argument("--models", default=",".join(q["models"]), help="comma-separated (default: the quick suite's)")
     parser.add_argument("--backends", default=",".join(q["backends"]), help="comma-separated (default: the quick suite's)")
-    parser.add_argument("--chains", type=int, default=q["chains"])
-    parser.add_argument("--warmup", type=int, default=q["warmup"])
-    parser.add_argument("--draws", type=int, default=q["draws"])
+    parser.add_argument("--chains", type=int, default=q["chains"], help="chains per fit")
+    parser.add_argument("--warmup", type=int, default=q["warmup"], help="warm-up iterations per chain")
+    parser.add_argument("--draws", type=int, default=q["draws"], help="kept iterations per chain")
     parser.add_argument("--size", action="append", metavar="N=1000,D=10",
                         help=f"data size of the models it fits (default: {' '.join(q.get('sizes', [])) or 'none'})")
     parser.add_argument("--repeats", type=int, default=q["repeats"], help="repeats per side (default %(default)s)")
     parser.add_argument("--seed", type=int, default=q["seed"], help="repeat k of both sides uses seed + k")
-    parser.add_argument("--cores", type=int, default=1)
+    parser.add_argument("--cores", type=int, default=1, help="core budget per cell")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per cell")
     parser.add_argument("--out", type=Path, help="output directory (default: results/runs/ab-<UTC time>)")
-    parser.add_argument("--factor", type=float, default=DEFAULT_FACTOR)
-    parser.add_argument("--alpha", type=float, default=DEFAULT_ALPHA)
-    parser.add_argument("--min-seconds", type=float, default=DEFAULT_MIN_SECONDS)
+    parser.add_argument("--factor", type=float, default=DEFAULT_FACTOR,
+                        help="a metric worse by more than this ratio (and significant) is a regression")
+    parser.add_argument("--alpha", type=float, default=DEFAULT_ALPHA, help="significance level of each timing test")
+    parser.add_argument("--min-seconds", type=float, default=DEFAULT_MIN_SECONDS,
+                        help="timings whose medians differ by less are never a regression")
     parser.add_argument("--fail-on-deterministic", action="store_true",
                         help="a change of draws or gradient counts with the same library versions fails")
     parser.add_argument("--strict", action="store_true", help="environment differences fail the gate")
@@ -58,7 +60,7 @@ def configure(parser) -> None:
                         help="append the Markdown to this file (default: $GITHUB_STEP_SUMMARY when set)")
     parser.add_argument("--no-prime", action="store_true",
                         help="skip the unmeasured first run of each model on each side (it fills compile caches)")
-    parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def command(args) -> int:

@@ -25,17 +25,18 @@ def configure(parser) -> None:
     parser.add_argument("--check-backend", help="second backend to check it against ('none' to skip; "
                                                 "default: by capability, another implementation family)")
     parser.add_argument("--out", type=Path, help="reference root (default results/references of this checkout)")
-    parser.add_argument("--chains", type=int, default=core.CHAINS)
-    parser.add_argument("--warmup", type=int, default=core.WARMUP)
+    parser.add_argument("--chains", type=int, default=core.CHAINS, help="chains of the reference run")
+    parser.add_argument("--warmup", type=int, default=core.WARMUP, help="warm-up iterations per chain")
     parser.add_argument("--draws", type=int, default=core.DRAWS, help="first try of draws per chain (grows until "
                                                                       "min bulk ESS >= --thinned)")
-    parser.add_argument("--max-draws", type=int, default=core.MAX_DRAWS)
+    parser.add_argument("--max-draws", type=int, default=core.MAX_DRAWS,
+                        help="most draws per chain before the model gets a REASON.md")
     parser.add_argument("--thinned", type=int, default=core.THINNED, help="near-independent draws kept")
     parser.add_argument("--ess-target", type=int, default=None,
                         help="min bulk ESS of the run the summary is made from (default: 40,000 for small models, "
                              "10,000 for medium and large ones)")
-    parser.add_argument("--target-accept", type=float, default=0.8)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--target-accept", type=float, default=0.8, help="step-size adaptation target")
+    parser.add_argument("--seed", type=int, default=0, help="root seed of the reference run")
     parser.add_argument("--cores", type=int, default=1, help="threads for the fits (default 1)")
     parser.add_argument("--score", type=Path, metavar="RUN",
                         help="instead of making references: give the ok cells of a stored run made with "

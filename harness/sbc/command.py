@@ -82,7 +82,7 @@ def configure(parser) -> None:
     parser.add_argument("--confirm", action="store_true",
                         help="rerun every flagged model x backend on fresh data sets (a separate seed stream, "
                              "replicates sized for power); only a confirmed flag is a final fail (Holm over the run)")
-    parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--figures", action="store_true",
                         help="also draw one ECDF and rank-histogram figure per model x backend into <run>/figures "
                              "(`harness report` draws them for its report either way)")

@@ -155,7 +155,7 @@ def table_markdown(rows: list[dict], kept: int, alpha: float, quantities: int) -
 def configure(parser) -> None:
     parser.add_argument("--n", default=",".join(map(str, TABLE_N)), help="replicate counts, comma-separated")
     parser.add_argument("--kept", type=int, default=39, help="kept draws L per replicate")
-    parser.add_argument("--alpha", type=float, default=stats.DEFAULT_ALPHA)
+    parser.add_argument("--alpha", type=float, default=stats.DEFAULT_ALPHA, help="family-wise significance level")
     parser.add_argument("--quantities", type=int, default=3, help="test quantities Q of the model (Bonferroni)")
 
 
