@@ -72,17 +72,45 @@ def cost_table(path: Path = COSTS_FILE) -> pd.DataFrame:
     return pd.read_csv(path)
 
 
+def measured_costs(frame: pd.DataFrame, timeout_s: float | None = None) -> pd.DataFrame:
+    """model, backend, seconds: the median over a run's cells of each cell's time (the sum of its
+    phases, ``harness.run.summary.PHASE_NAMES``, start-up to writing; a timeout counts its budget)."""
+    from harness.run.summary import PHASE_NAMES
+
+    phases = [c for c in PHASE_NAMES if c in frame]
+    seconds = frame[phases].apply(pd.to_numeric, errors="coerce").sum(axis=1, min_count=1)
+    if timeout_s is not None:
+        seconds = seconds.where(frame["status"] != "timeout", float(timeout_s))
+    table = frame.assign(seconds=seconds).dropna(subset=["seconds"])
+    return (table.groupby(["model", "backend"], as_index=False)["seconds"].median()
+            .sort_values(["model", "backend"]).round({"seconds": 1}))
+
+
+def backend_factors(costs: pd.DataFrame) -> dict[str, float]:
+    """{backend: median over models of its cost / the model's median cost}: how much dearer than the
+    typical backend its cells are, for the cells without a measurement."""
+    if costs.empty:
+        return {}
+    typical = costs.groupby("model")["seconds"].transform("median")
+    ratio = costs.assign(ratio=costs["seconds"] / typical)
+    return {str(b): float(r) for b, r in ratio.groupby("backend")["ratio"].median().items()}
+
+
 def estimate(cells: list, timeout_s: float, workers: int, costs: pd.DataFrame | None = None) -> dict:
-    """{"seconds", "measured", "estimated", "capped"}: the run's wall time on ``workers`` workers."""
+    """{"seconds", "measured", "estimated", "capped"}: the run's wall time on ``workers`` workers.
+
+    A cell without a measurement costs its size class's ``FALLBACK_S`` times its backend's factor
+    (``backend_factors`` of the measured costs)."""
     from harness.catalogue import get_model
 
     costs = cost_table() if costs is None else costs
     known = {(str(r.model), str(r.backend)): float(str(r.seconds)) for r in costs.itertuples()}
+    factors = backend_factors(costs)
     total, measured, capped = 0.0, 0, 0
     for cell in cells:
         seconds = known.get((cell.model, cell.backend))
         if seconds is None:
-            seconds = FALLBACK_S.get(get_model(cell.model).size_class, 60.0) * (10.0 if cell.backend == "pyro" else 1.0)
+            seconds = FALLBACK_S.get(get_model(cell.model).size_class, 60.0) * factors.get(cell.backend, 1.0)
         else:
             measured += 1
         if seconds >= timeout_s:
@@ -113,3 +141,27 @@ def _duration(seconds: float) -> str:
     if seconds < 5400:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m harness.run.suites RUN_DIR [OUT]``: write the measured cell costs of a run
+    (``measured_costs``) to OUT (default ``results/baselines/cell_costs.csv``)."""
+    import sys
+
+    from harness.results import load_results
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help"):
+        print(main.__doc__)
+        return 0 if args else 2
+    out = Path(args[1]) if len(args) > 1 else COSTS_FILE
+    frame, manifest = load_results(Path(args[0]))
+    costs = measured_costs(frame, manifest.get("settings", {}).get("timeout_s"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    costs.to_csv(out, index=False)
+    print(f"{len(costs)} model x backend costs -> {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
