@@ -43,16 +43,13 @@ def program_marks(model: str, backend: str) -> tuple:
 
     A backend whose ``CAPABILITIES.builds_program`` is true (Stan's C++) costs about a minute per model
     on a cold cache, 80 builds for the whole catalogue on two backends: more than CI's time. Every run
-    builds the models of the regression gate's quick suite; the standard bench suite's are marked
-    ``stan_build`` (the newest stack builds them; ``nox -s tests_oldest`` leaves them out); the rest
-    are ``slow`` (``nox -s tests -- -m slow``, or ``nox -s equivalence`` for the whole catalogue).
+    builds the models of the regression gate's quick suite; the others are ``slow`` (``nox -s tests
+    -- -m slow``, or ``nox -s equivalence`` for the whole catalogue). ``nox -s bench`` checks the
+    equivalence of its own models, Stan's builds included, before it times them.
     """
     from harness.backends import capabilities
     from harness.compare.quick import QUICK_SUITE
-    from harness.run.suites import STANDARD
 
     if not capabilities(backend).builds_program or model in QUICK_SUITE["models"]:
         return ()
-    if model in STANDARD:
-        return (pytest.mark.stan_build,)
-    return (pytest.mark.stan_build, pytest.mark.slow)
+    return (pytest.mark.slow,)
