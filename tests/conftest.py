@@ -35,3 +35,20 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 def pytest_addoption(parser):
     parser.addoption("--run-perf", action="store_true", default=False,
                      help="run the micro-benchmarks in tests/benchmarks (nox -s perf)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """A case parametrised by a catalogue model (a ``model`` or ``name`` argument) outside the
+    regression gate's quick suite is marked ``catalogue``: ``nox -s tests_oldest`` leaves those out,
+    so the oldest stack tests the harness on the quick suite's models, and the newest stack tests
+    every model's ports."""
+    import pytest
+
+    from harness.catalogue import model_names
+    from harness.compare.quick import QUICK_SUITE
+
+    catalogue = set(model_names()) - set(QUICK_SUITE["models"])
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if any(params.get(key) in catalogue for key in ("model", "name") if isinstance(params.get(key), str)):
+            item.add_marker(pytest.mark.catalogue)

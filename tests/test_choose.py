@@ -39,7 +39,8 @@ def test_new_model_then_choose(tmp_path, example, source, data, backend):
     assert state["sbc_method"] == "posterior"  # the model has real data
     assert (tmp_path / "my_models" / example / "reference" / "summary.csv").is_file()
     results = pd.read_parquet(answer / "run" / "results.parquet")
-    assert list(results["status"]) == ["ok"] and results["accuracy"].iloc[0] in ("PASS", "WARN", "FAIL")
+    # scored against the reference made for it (at these tiny sizes usually "low ESS": too few draws to test)
+    assert list(results["status"]) == ["ok"] and results["accuracy"].iloc[0] in ("PASS", "REVIEW", "FAIL", "low ESS")
     sbc = pd.read_csv(answer / "sbc" / "summary.csv")
     assert list(sbc["method"]) == ["posterior"] and int(sbc["sims"].iloc[0]) == 10
     recommendation = (answer / "recommendation.md").read_text()

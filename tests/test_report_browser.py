@@ -86,7 +86,7 @@ def test_overview_figure_comes_first(page):
     tops = p.evaluate("Array.from(document.images).map(i => i.getBoundingClientRect().top)")
     assert first["top"] == min(tops)
     headings = p.evaluate("Array.from(document.querySelectorAll('h2')).map(h => h.id)")
-    assert headings[0] == "overview" and headings[1].startswith("c-") and headings[-2:] == ["summary", "provenance"]
+    assert headings[0] == "overview" and headings[1].startswith("c-") and headings[-3:] == ["summary", "phases", "provenance"]
 
 
 def test_tables_present(page):

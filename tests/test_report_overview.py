@@ -88,7 +88,7 @@ def test_html_order_overview_classes_models(report):
     heads = re.findall(r'<h([23])[^>]* id="([^"]+)"', html)
     assert heads == [("2", "overview"), ("2", "c-glm"), ("3", "m-logistic_regression"), ("2", "c-hierarchical"),
                      ("3", "m-eight_schools_noncentered"), ("2", "c-synthetic"), ("3", "m-normal_mean"),
-                     ("2", "summary"), ("2", "provenance")]
+                     ("2", "summary"), ("2", "phases"), ("2", "provenance")]
 
 
 def test_every_figure_has_a_caption(report):

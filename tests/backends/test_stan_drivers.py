@@ -151,7 +151,7 @@ def test_cmdstan_discovery_order(tmp_path, monkeypatch):
     monkeypatch.delenv("CMDSTAN", raising=False)
     assert c.find_cmdstan() is None
     reason = c.unavailable_reason()
-    assert "cmdstanpy.install_cmdstan" in reason and ".ci/cmdstan.sh" in reason
+    assert "cmdstanpy.install_cmdstan" in reason and "nox -s cmdstan" in reason
 
     # 3. the harness cache's offline build, once its main.o exists (a build in progress is not usable)
     offline = fake_cmdstan(cache / "cmdstan" / "cmdstan-2.35.0", "2.35.0", main_o=False)
