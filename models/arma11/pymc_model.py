@@ -19,7 +19,8 @@ def build(data) -> pm.Model:
 
         err1 = y[0] - (mu + phi * mu)
         rest = pytensor.scan(step, sequences=[y[1:], y[:-1]], outputs_info=[err1],
-                             non_sequences=[mu, phi, theta], return_updates=False)
+                             non_sequences=[mu, phi, theta], n_steps=len(data["y"]) - 1,
+                             return_updates=False)  # a fixed length: PyTensor's JAX backend needs it static
         err = pt.concatenate([pt.atleast_1d(err1), rest])
         pm.Potential("err", pm.logp(pm.Normal.dist(0.0, sigma), err).sum())
     return model

@@ -21,7 +21,8 @@ def build(data) -> pm.Model:
 
         # the parameters enter the scan as non-sequences, so PyMC can replace them by their values
         rest = pytensor.scan(step, sequences=[y[:-1]], outputs_info=[sigma1],
-                             non_sequences=[mu, alpha0, alpha1, beta1], return_updates=False)
+                             non_sequences=[mu, alpha0, alpha1, beta1], n_steps=len(data["y"]) - 1,
+                             return_updates=False)  # a fixed length: PyTensor's JAX backend needs it static
         sigma = pt.concatenate([pt.atleast_1d(sigma1), rest])
         pm.Normal("y", mu, sigma, observed=y)
     return model

@@ -21,6 +21,7 @@ def build(data) -> pm.Model:
             return pt.logsumexp(gamma[:, None] + log_theta, axis=0) + pm.logp(pm.Normal.dist(mu, 1.0), y_t)
 
         gammas = pytensor.scan(step, sequences=[y[1:]], outputs_info=[pm.logp(pm.Normal.dist(mu, 1.0), y[0])],
-                               non_sequences=[log_theta, mu], return_updates=False)
+                               non_sequences=[log_theta, mu], n_steps=len(data["y"]) - 1,
+                               return_updates=False)  # a fixed length: PyTensor's JAX backend needs it static
         pm.Potential("y", pt.logsumexp(gammas[-1]))
     return model

@@ -36,6 +36,7 @@ def build(data) -> pm.Model:
         sigma = pm.HalfCauchy("sigma", 1.0)
         c0 = pt.zeros((), dtype="float64")  # posteriordb's transformed data C0 = {0.0}
         path = pytensor.scan(dop853_step, sequences=[ode_h, ode_t], outputs_info=[c0],
-                             non_sequences=[k_a, K_m, V_m, dose, volume], return_updates=False)
+                             non_sequences=[k_a, K_m, V_m, dose, volume], n_steps=len(data["ode_h"]),
+                             return_updates=False)  # a fixed length: PyTensor's JAX backend needs it static
         pm.LogNormal("C_hat", pt.log(path[ode_end]), sigma, observed=c_hat)
     return model

@@ -20,7 +20,7 @@ def build(data) -> pm.Model:
 
         # the parameters enter the scan as non-sequences, so PyMC can replace them by their values
         rest = pytensor.scan(step, sequences=[h_std[1:]], outputs_info=[a0], non_sequences=[phi, sigma],
-                             return_updates=False)
+                             n_steps=int(data["T"]) - 1, return_updates=False)  # a fixed length: PyTensor's JAX backend needs it static
         h = pt.concatenate([pt.atleast_1d(a0), rest]) + mu
         pm.Normal("y", 0.0, pt.exp(h / 2.0), observed=y)
     return model
