@@ -1,7 +1,8 @@
 """The benchmark suites, and what a run will cost before it starts.
 
 * ``standard`` (``nox -s bench``): at least one model of every class (``harness.spec.TAGS``), every
-  backend; sized to finish in about 20 minutes on a 2-core machine with warm caches.
+  backend. Measured on a 2-core machine with warm caches: its first 76 of 108 cells took 36 minutes
+  (2026-12-06); the whole suite takes longer (docs/methodology.md).
 * ``full`` (``nox -s bench -- --suite full``): every catalogue model, every backend; for a long local
   run or a cluster (``--scheduler``).
 
@@ -48,7 +49,7 @@ class Suite:
 
 
 SUITES = {
-    "standard": Suite(tuple(STANDARD), 300.0, "one or more models of every class, every backend (about 20 min on 2 cores, warm)"),
+    "standard": Suite(tuple(STANDARD), 300.0, "one or more models of every class, every backend (over 36 min on 2 cores, warm)"),
     "full": Suite(None, 900.0, "every catalogue model, every backend (hours on 2 cores; made for a cluster)"),
 }
 COSTS_FILE = CHECKOUT / "results" / "baselines" / "cell_costs.csv"
