@@ -83,8 +83,8 @@ def measured_costs(frame: pd.DataFrame, timeout_s: float | None = None) -> pd.Da
     if timeout_s is not None:
         seconds = seconds.where(frame["status"] != "timeout", float(timeout_s))
     table = frame.assign(seconds=seconds).dropna(subset=["seconds"])
-    return (table.groupby(["model", "backend"], as_index=False)["seconds"].median()
-            .sort_values(["model", "backend"]).round({"seconds": 1}))
+    costs = pd.DataFrame(table.groupby(["model", "backend"], as_index=False)["seconds"].median())
+    return costs.sort_values(["model", "backend"]).round({"seconds": 1}).reset_index(drop=True)
 
 
 def backend_factors(costs: pd.DataFrame) -> dict[str, float]:
