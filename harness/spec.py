@@ -160,7 +160,7 @@ class ModelSpec:
         log_prior, log_likelihood: ``(params, data) -> float`` numpy reference log density, constrained,
             no Jacobian (optional, both or neither).
         batched_density: ``log_prior`` and ``log_likelihood`` also take points stacked on one leading axis
-            ({name: (n, *shape)}) and return (n,) arrays equal, bit for bit, to one call per point; SBC's
+            (``{name: (n, *shape)}``) and return (n,) arrays equal, bit for bit, to one call per point; SBC's
             rank step then evaluates all draws of a fit in one call.
         derived, derive: quantities computed from the free parameters (``derive`` broadcasts).
         stan_data: ``data -> dict`` what the ``.stan`` program's data block reads.
