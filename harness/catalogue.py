@@ -108,25 +108,18 @@ def _import(folder: Path, stem: str) -> ModuleType:
         return sys.modules[qualname]
     if folder.parent == MODELS_DIR:
         return importlib.import_module(qualname)
-    path = folder / f"{stem}.py"
-    spec = importlib.util.spec_from_file_location(qualname, path)
-    if spec is None or spec.loader is None:
-        raise CatalogueError(f"cannot import {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[qualname] = module
-    try:
-        spec.loader.exec_module(module)
-    except Exception:
-        del sys.modules[qualname]
-        raise
-    return module
+    return _exec_file(qualname, folder / f"{stem}.py")
 
 
 def import_file(path: Path) -> ModuleType:
     """Import a Python file that is not part of any catalogue yet (``harness new-model --from``)."""
     path = Path(path).resolve()
     digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
-    qualname = f"ppl_harness_file_{digest}_{path.stem}"
+    return _exec_file(f"ppl_harness_file_{digest}_{path.stem}", path)
+
+
+def _exec_file(qualname: str, path: Path) -> ModuleType:
+    """Run ``path`` as module ``qualname`` (registered in ``sys.modules``; removed again if it raises)."""
     spec = importlib.util.spec_from_file_location(qualname, path)
     if spec is None or spec.loader is None:
         raise CatalogueError(f"cannot import {path}")
