@@ -76,9 +76,11 @@ def test_mutated_numpyro_fails_at_the_default_bench_settings(tmp_path):
     from harness.loaders import load_run
     from harness.run.plan import RunPlan
     from harness.run.runner import run
+    from harness.settings import SamplerSettings
 
     backends = ["numpyro", *(f"mutant_{m}" for m in MODES)]
-    plan = RunPlan(models=["eight_schools_noncentered"], backends=backends, repeats=3, equivalence=False)
+    plan = RunPlan(models=["eight_schools_noncentered"], backends=backends, settings=SamplerSettings(),
+                   repeats=3, equivalence=False)
     out = run(plan, tmp_path / "run", progress=False)
     frame, _ = load_run(out)
     verdicts = {key[2]: v["accuracy"] for key, v in pooled_verdicts(frame).items()}
