@@ -171,7 +171,7 @@ def equivalence(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def bench(session: nox.Session) -> None:
-    """The benchmark: the standard suite (one or more models of every class) x every backend, 4 chains x
+    """The benchmark: the standard suite (the smallest model of every class) x every backend, 4 chains x
     1000 warm-up x 1000 draws; ``nox -s bench -- --suite full`` for every model.
 
     Prints what it will run and a cost estimate first. Cells run side by side on an embedded Dask cluster,

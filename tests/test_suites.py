@@ -34,3 +34,13 @@ def test_an_unmeasured_cell_costs_its_size_class_times_its_backends_factor():
     one = estimate([SimpleNamespace(model=model, backend="a")], 1e9, 1, costs)
     slow = estimate([SimpleNamespace(model=model, backend="slow")], 1e9, 1, costs)
     assert one["estimated"] == 1 and abs(slow["seconds"] / one["seconds"] - factors["slow"]) < 1e-9
+
+
+def test_the_standard_suite_covers_every_class():
+    from harness.catalogue import get_model
+    from harness.run.suites import STANDARD
+    from harness.spec import TAGS
+
+    assert suite_models("standard") == list(STANDARD)  # every standard model is in the catalogue
+    covered = {tag for name in STANDARD for tag in get_model(name).tags}
+    assert covered == set(TAGS), sorted(set(TAGS) - covered)
