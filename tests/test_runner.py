@@ -133,3 +133,19 @@ def test_the_plan_round_trips_through_the_manifest():
     changed = plan_from_settings(stored, draws=300, sizes=[{"N": 200}])
     assert plan_differences(stored, changed) == ["sizes: stored [{'N': 100}], given [{'N': 200}]",
                                                  "draws: stored 200, given 300"]
+
+
+def test_the_equivalence_step_checks_models_side_by_side_and_keeps_their_order(tmp_path):
+    """Two models on two workers: equivalence.csv and logs/equivalence.log in the plan's model order, an
+    unavailable backend a "skipped" row, the other checked."""
+    from harness.run.runner import run_equivalence
+
+    plan = RunPlan(models=["normal_mean", "eight_schools_noncentered"], backends=["fake_missing", "fake_exact"],
+                   settings=TINY, timeout_s=300)
+    (tmp_path / "logs").mkdir()
+    run_equivalence(plan, tmp_path, workers=2)
+    table = pd.read_csv(tmp_path / "equivalence.csv")
+    assert list(dict.fromkeys(table["model"])) == plan.models
+    assert set(table.loc[table["b"] == "fake_missing", "status"]) == {"skipped"}
+    log = (tmp_path / "logs" / "equivalence.log").read_text()
+    assert log.index("==== normal_mean") < log.index("==== eight_schools_noncentered")

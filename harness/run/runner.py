@@ -128,7 +128,10 @@ def run(plan: RunPlan, out_dir: Path, progress: bool = True, command: list[str] 
     if todo:
         run_cells(plan, todo, store, logs, progress=progress, scheduler=scheduler, workers=workers)
     if plan.equivalence and not (resume and (out_dir / "equivalence.csv").exists()):
-        run_equivalence(plan, out_dir, progress=progress)
+        from harness.cluster import local_worker_count
+
+        run_equivalence(plan, out_dir, progress=progress,
+                        workers=local_worker_count(plan.settings.cores, plan.settings.device, workers))
     return out_dir
 
 
@@ -236,35 +239,43 @@ def _store_result(store: RunStore, logs: Path, draws_dir: Path, cell: Cell, resu
     store.add(result["record"])
 
 
-def run_equivalence(plan: RunPlan, out_dir: Path, progress: bool = False) -> None:
+def run_equivalence(plan: RunPlan, out_dir: Path, progress: bool = False, workers: int = 1) -> None:
     """Log-density equivalence of the run's models x backends into equivalence.csv: one isolated process
-    per model (``python -m harness.equivalence``), so a model that fails, hangs or times out becomes rows
-    with the error and the other models are still checked. The table is written once complete (a
-    killed run leaves none, and ``--resume`` makes it)."""
+    per model (``python -m harness.equivalence``), ``workers`` of them side by side (the run's local
+    worker count), so a model that fails, hangs or times out becomes rows with the error and the other
+    models are still checked. Tables and logs are kept in the plan's model order. The table is written
+    once complete (a killed run leaves none, and ``--resume`` makes it)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     import pandas as pd
 
     from harness.equivalence import COLUMNS
     from harness.results import write_csv_atomic
 
     out_dir = Path(out_dir).resolve()
-    tables = []
     log_path = out_dir / "logs" / "equivalence.log"
-    with tempfile.TemporaryDirectory(prefix="ppl-harness-eq-") as tmp, open(log_path, "w") as log:
+    with tempfile.TemporaryDirectory(prefix="ppl-harness-eq-") as tmp:
         env = worker_env(plan.settings.cores, "cpu")
         env["TMPDIR"] = tmp
-        for model in tqdm(plan.models, disable=not progress, unit="model", desc="equivalence", file=sys.stderr):
+
+        def check(model: str) -> pd.DataFrame:
             part = Path(tmp) / f"{model}.csv"
-            log.write(f"==== {model}\n")
-            log.flush()
             outcome = run_isolated(python_command("-m", "harness.equivalence", "--models", model, "--backends",
                                                   ",".join(plan.backends), "--out", str(part)),
-                                   timeout_s=plan.timeout_s, log=log, env=env, cwd=tmp)
+                                   timeout_s=plan.timeout_s, log=Path(tmp) / f"{model}.log", env=env, cwd=tmp)
             if part.exists():
-                tables.append(pd.read_csv(part))
-                continue
+                return pd.read_csv(part)
             why = (f"equivalence check timed out after {plan.timeout_s:.0f} s" if outcome.timed_out
                    else f"equivalence check exited with code {outcome.returncode} (see logs/equivalence.log)")
-            tables.append(pd.DataFrame([{"model": model, "a": "reference", "b": b, "status": "error", "check": "all",
-                                         "error": why} for b in plan.backends], columns=COLUMNS))
+            return pd.DataFrame([{"model": model, "a": "reference", "b": b, "status": "error", "check": "all",
+                                  "error": why} for b in plan.backends], columns=COLUMNS)
+
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            tables = list(tqdm(pool.map(check, plan.models), total=len(plan.models), disable=not progress,
+                               unit="model", desc="equivalence", file=sys.stderr))
+        with open(log_path, "w") as log:
+            for model in plan.models:
+                model_log = Path(tmp) / f"{model}.log"
+                log.write(f"==== {model}\n" + (model_log.read_text(errors="replace") if model_log.exists() else ""))
     write_csv_atomic(out_dir / "equivalence.csv", pd.concat(tables, ignore_index=True) if tables else
                      pd.DataFrame(columns=COLUMNS))

@@ -1,7 +1,7 @@
 """The benchmark suites, and what a run will cost before it starts.
 
 * ``standard`` (``nox -s bench``): the smallest catalogue model of every class (``harness.spec.TAGS``),
-  every backend, 120 s a cell. Its measured wall time is in docs/methodology.md.
+  every backend, 60 s a cell. Its measured wall time is in docs/methodology.md.
 * ``full`` (``nox -s bench -- --suite full``): every catalogue model, every backend; for a long local
   run or a cluster (``--scheduler``).
 
@@ -46,7 +46,7 @@ class Suite:
 
 
 SUITES = {
-    "standard": Suite(tuple(STANDARD), 120.0, "the smallest model of every class, every backend"),
+    "standard": Suite(tuple(STANDARD), 60.0, "the smallest model of every class, every backend"),
     "full": Suite(None, 900.0, "every catalogue model, every backend (hours on 2 cores; made for a cluster)"),
 }
 COSTS_FILE = CHECKOUT / "results" / "baselines" / "cell_costs.csv"

@@ -15,19 +15,17 @@ transformed data {
   real log_det_D = sum(log(d));
 }
 parameters {
-  real beta0;
   real beta1;
   real<lower=0> tau;
   real<lower=0, upper=1> alpha;
   vector[N] phi;
 }
 model {
-  beta0 ~ normal(0, 1);
   beta1 ~ normal(0, 1);
   tau ~ gamma(2, 2);
   alpha ~ uniform(0, 1);
   target += 0.5 * (N * log(tau) + sum(log1m(alpha * lambda)) + log_det_D
                    - tau * (dot_product(d, square(phi)) - alpha * dot_product(phi, W * phi))
                    - N * log(2 * pi()));
-  y ~ poisson_log(log_E + beta0 + beta1 * x + phi);
+  y ~ poisson_log(log_E + beta1 * x + phi);
 }

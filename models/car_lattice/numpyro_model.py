@@ -36,10 +36,9 @@ class ProperCAR(dist.Distribution):
 
 
 def model(data):
-    beta0 = numpyro.sample("beta0", dist.Normal(0.0, 1.0))
     beta1 = numpyro.sample("beta1", dist.Normal(0.0, 1.0))
     tau = numpyro.sample("tau", dist.Gamma(2.0, 2.0))
     alpha = numpyro.sample("alpha", dist.Uniform(0.0, 1.0))
     phi = numpyro.sample("phi", ProperCAR(tau, alpha, data["W"], data["d"], data["lambda"]))
     with numpyro.plate("N", data["N"]):
-        numpyro.sample("y", dist.Poisson(jnp.exp(jnp.log(data["E"]) + beta0 + beta1 * data["x"] + phi)), obs=data["y"])
+        numpyro.sample("y", dist.Poisson(jnp.exp(jnp.log(data["E"]) + beta1 * data["x"] + phi)), obs=data["y"])

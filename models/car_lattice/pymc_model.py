@@ -36,12 +36,11 @@ def build(data) -> pm.Model:
         log_E = pt.log(pm.Data("E_data", data["E"]))
         x = pm.Data("x_data", data["x"])
         y = pm.Data("y_data", data["y"])
-        beta0 = pm.Normal("beta0", 0.0, 1.0)
         beta1 = pm.Normal("beta1", 0.0, 1.0)
         tau = pm.Gamma("tau", alpha=2.0, beta=2.0)
         alpha = pm.Uniform("alpha", 0.0, 1.0)
         phi = pm.CustomDist("phi", tau, alpha, W, d, lam, logp=car_logp, random=car_random,
                             support_point=lambda rv, size, *args: pt.zeros_like(rv),
                             signature="(),(),(n,n),(n),(n)->(n)")
-        pm.Poisson("y", mu=pt.exp(log_E + beta0 + beta1 * x + phi), observed=y)
+        pm.Poisson("y", mu=pt.exp(log_E + beta1 * x + phi), observed=y)
     return model

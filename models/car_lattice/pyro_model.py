@@ -39,11 +39,10 @@ class ProperCAR(TorchDistribution):
 
 
 def model(data):
-    beta0 = pyro.sample("beta0", dist.Normal(0.0, 1.0))
     beta1 = pyro.sample("beta1", dist.Normal(0.0, 1.0))
     tau = pyro.sample("tau", dist.Gamma(2.0, 2.0))
     alpha = pyro.sample("alpha", dist.Uniform(0.0, 1.0))
     phi = pyro.sample("phi", ProperCAR(tau, alpha, data["W"], data["d"], data["lambda"]))
-    rate = torch.exp(torch.log(data["E"]) + beta0 + beta1 * data["x"] + phi)
+    rate = torch.exp(torch.log(data["E"]) + beta1 * data["x"] + phi)
     with pyro.plate("N", data["N"]):
         pyro.sample("y", dist.Poisson(rate), obs=data["y"].to(rate.dtype))
