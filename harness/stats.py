@@ -36,11 +36,12 @@ def rate_interval(events: int, trials: int, level: float = 0.95) -> tuple[float,
     return lo, hi
 
 
-def more_often(events_a: int, trials_a: int, events_b: int, trials_b: int) -> float:
-    """One-sided p-value that rate a exceeds rate b: Fisher's exact test of the 2 x 2 table."""
+def higher_by_units(units_a: list[float], units_b: list[float]) -> float:
+    """One-sided p-value that the rates of units a (chains or runs) exceed those of units b: the
+    Mann-Whitney U test (``scipy.stats.mannwhitneyu``); 1.0 where it cannot tell (no units, or all equal).
+    With 4 units a side its smallest p is 1/70; with 12 a side, below 1e-6."""
     from scipy import stats
 
-    if trials_a <= 0 or trials_b <= 0:
+    if not units_a or not units_b or len(set(units_a) | set(units_b)) < 2:
         return 1.0
-    table = [[events_a, trials_a - events_a], [events_b, trials_b - events_b]]
-    return float(stats.fisher_exact(table, alternative="greater").pvalue)
+    return float(stats.mannwhitneyu(units_a, units_b, alternative="greater").pvalue)

@@ -51,6 +51,8 @@ def stored(tmp_path):
         records.append(record(backend="noteq", repeat=r))
     for rec in records:
         rec.setdefault("accuracy", "PASS")
+        d = int(rec["divergences"])  # the 2 chains' counts, as the runner records them
+        rec.setdefault("divergences_by_chain", f"{d - d // 2};{d // 2}")
     run = make_run(tmp_path / "results" / "runs" / "r1", records,
                    equivalence=equivalence(BACKENDS, failing=("noteq",)))
     sbc = write_sbc(tmp_path / "results" / "sbc" / "20260101T000000Z",
@@ -118,15 +120,36 @@ def test_without_any_sbc_the_ranking_is_provisional(stored):
     assert nosbc.validated and "no SBC result (--allow-missing-sbc)" in nosbc.warnings
 
 
+def chains(counts: dict[str, tuple[int, int]], n: int = 12) -> dict[str, list[float]]:
+    """Each backend's divergences spread evenly over ``n`` chains (3 runs x 4 chains): their rates."""
+    return {b: [(e // n + (i < e % n)) / (draws / n) for i in range(n)] for b, (e, draws) in counts.items()}
+
+
 def test_every_backend_diverging_is_the_models_property():
     from harness.recommend.exclude import divergences
 
-    excluded, note = divergences({"a": (60, 4000), "b": (70, 4000), "c": (55, 4000)})
+    counts = {"a": (60, 4000), "b": (70, 4000), "c": (55, 4000)}
+    excluded, note = divergences(counts, chains(counts))
     assert not excluded and note.startswith("every backend diverges (1.4%-1.8% of draws)")
-    excluded, note = divergences({"a": (60, 4000), "b": (400, 4000), "c": (55, 4000)})
+    counts = {"a": (60, 4000), "b": (400, 4000), "c": (55, 4000)}
+    excluded, note = divergences(counts, chains(counts))
     assert set(excluded) == {"b"} and "clearly more than c" in excluded["b"]
     excluded, note = divergences({"a": (0, 4000), "b": (60, 4000)})  # 1.5%, its interval above 1%
     assert set(excluded) == {"b"} and note is None
+
+
+def test_divergences_are_compared_chain_by_chain_not_draw_by_draw():
+    """Divergences cluster within chains: one run's excess is no evidence, the same excess in every chain
+    of three runs is; a backend without chain counts counts each run as one unit."""
+    from harness.recommend.exclude import divergences
+
+    counts = {"a": (6, 4000), "b": (24, 4000)}  # 0.15% and 0.6%, one run of 4 chains each
+    one_run = {"a": [0.0, 0.0, 0.0, 0.006], "b": [0.0, 0.024, 0.0, 0.0]}  # all of b's in one chain
+    assert divergences(counts, one_run) == ({}, None)  # Fisher on draws: p = 0.0007; chains: p = 0.5
+    counts = {"a": (6, 12000), "b": (72, 12000)}
+    excluded, _ = divergences(counts, chains(counts))
+    assert set(excluded) == {"b"} and "chains 12 vs 12" in excluded["b"]
+    assert divergences(counts) == ({}, None)  # no chain counts: one unit each, never significant
 
 
 def test_markdown_and_cli(stored, monkeypatch, capsys):
@@ -253,9 +276,11 @@ def test_intervals_ties_and_too_few_repeats(tmp_path):
 def test_a_handful_of_divergences_against_none_excludes_nothing():
     from harness.recommend.exclude import divergences
 
-    # 6 in 12,000 against 0 in 12,000: significant (Fisher), but below the 0.1% floor
-    out, note = divergences({"a": (0, 12000), "b": (6, 12000)})
+    # 6 in 12,000 against 0 in 12,000, one in each of 6 of 12 chains: significant, but below the 0.1% floor
+    counts = {"a": (0, 12000), "b": (6, 12000)}
+    out, note = divergences(counts, chains(counts))
     assert out == {} and note is None
     # 60 in 12,000 (0.5%) against none: excluded by the relative rule
-    out, _ = divergences({"a": (0, 12000), "b": (60, 12000)})
+    counts = {"a": (0, 12000), "b": (60, 12000)}
+    out, _ = divergences(counts, chains(counts))
     assert set(out) == {"b"} and "clearly more than a's" in out["b"]

@@ -30,7 +30,7 @@ from harness.recommend import exclude
 from harness.recommend.exclude import MIN_REPEATS
 from harness.recommend.score import TARGET_ESS, Candidate, candidate, ranked
 from harness.recommend.select import load_runs, rows_for, run_dirs, select_sbc  # noqa: F401 (re-exported)
-from harness.run.summary import divergence_counts
+from harness.run.summary import divergence_counts, divergence_units
 from harness.verdicts import equivalence_verdicts
 
 
@@ -104,7 +104,9 @@ def recommend(model: str, device: str, frame: pd.DataFrame, equivalence: dict[Pa
     pooled = pooled_verdicts(rows)
     counts = {b: divergence_counts(rows[(rows["backend"] == b) & (rows["status"] == "ok")])
               for b in backend_order(rows["backend"].unique())}
-    divergence_reasons, model_note = exclude.divergences(counts)
+    units = {b: divergence_units(rows[(rows["backend"] == b) & (rows["status"] == "ok")])
+             for b in backend_order(rows["backend"].unique())}
+    divergence_reasons, model_note = exclude.divergences(counts, units)
 
     out, excluded = [], {}
     for backend in backend_order(rows["backend"].unique()):

@@ -8,14 +8,14 @@ import math
 import pandas as pd
 
 from harness.diagnostics import ESS_MIN, RHAT_MAX
-from harness.stats import holm, more_often, rate_interval
+from harness.stats import higher_by_units, holm, rate_interval
 from harness.verdicts import QUALIFYING_SBC, first_line
 
 MIN_REPEATS = 3
 # divergences, judged against the model and the other backends (docs/recommend.md states the error rates)
 DIVERGENCE_LIMIT = 0.01  # a backend whose rate is above 1% of kept draws (the whole 95% interval) is excluded ...
 DIVERGENCE_ALPHA = 0.05  # ... unless every backend is; one clearly worse than the best is excluded either way:
-DIVERGENCE_RATIO = 2.0   # at least twice the best backend's rate and more often (Fisher, Holm over backends, 0.05)
+DIVERGENCE_RATIO = 2.0   # at least twice the best backend's rate and higher chain by chain (Mann-Whitney, Holm, 0.05)
 DIVERGENCE_FLOOR = 0.001  # ... and the whole 95% interval above 0.1% of draws: a handful in 10,000 is not a reason
 
 
@@ -142,15 +142,19 @@ def rate_text(events: int, trials: int) -> str:
     return f"{events / trials:.2%} ({lo:.2%}-{hi:.2%})" if trials else "-"
 
 
-def divergences(counts: dict[str, tuple[int, int]]) -> tuple[dict[str, str], str | None]:
-    """({backend: why it is excluded}, a note about the model) from {backend: (divergent, kept draws)}.
+def divergences(counts: dict[str, tuple[int, int]], units: dict[str, list[float]] | None = None
+                ) -> tuple[dict[str, str], str | None]:
+    """({backend: why it is excluded}, a note about the model) from {backend: (divergent, kept draws)} and
+    {backend: divergence rates of its chains (or runs)} (``harness.run.summary.divergence_units``).
 
     * every backend's whole 95% interval above ``DIVERGENCE_LIMIT``: a property of the model ("every
       backend diverges: reparameterise"), not an exclusion by itself;
     * otherwise a backend whose interval lies above the limit is excluded;
     * in both cases a backend that diverges clearly more often than the best backend is excluded: at
-      least ``DIVERGENCE_RATIO`` times its rate, significantly (one-sided Fisher's exact test, Holm
-      over the backends at ``DIVERGENCE_ALPHA``), and with its whole 95% interval above
+      least ``DIVERGENCE_RATIO`` times its rate, significantly higher chain by chain (one-sided
+      Mann-Whitney test of the chains' rates, Holm over the backends at ``DIVERGENCE_ALPHA``: divergences
+      cluster within chains, so the draws are not independent trials; a backend without units is one
+      unit, which never reaches significance), and with its whole 95% interval above
       ``DIVERGENCE_FLOOR`` (a practical floor: 6 divergences in 12,000 draws against none is
       significant but changes no answer).
     """
@@ -163,11 +167,14 @@ def divergences(counts: dict[str, tuple[int, int]]) -> tuple[dict[str, str], str
     everyone = len(counts) > 1 and all(lo > DIVERGENCE_LIMIT for lo in low.values())
     out: dict[str, str] = {}
     others = [b for b in counts if b != best]
-    p = holm([more_often(*counts[b], *counts[best]) for b in others])
+    units = units or {}
+    per = {b: units.get(b) or [e / n] for b, (e, n) in counts.items()}
+    p = holm([higher_by_units(per[b], per[best]) for b in others])
     for b, p_adj in zip(others, p):
         if p_adj < DIVERGENCE_ALPHA and rates[b] >= DIVERGENCE_RATIO * rates[best] and low[b] > DIVERGENCE_FLOOR:
             out[b] = (f"divergences: {rate_text(*counts[b])} of draws, clearly more than {best}'s "
-                      f"{rate_text(*counts[best])} (Fisher p = {p_adj:.2g}, Holm)")
+                      f"{rate_text(*counts[best])} (chains {len(per[b])} vs {len(per[best])}, "
+                      f"Mann-Whitney p = {p_adj:.2g}, Holm)")
     if not everyone:
         for b, lo in low.items():
             if lo > DIVERGENCE_LIMIT and b not in out:

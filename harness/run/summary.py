@@ -65,6 +65,33 @@ def divergence_counts(ok: pd.DataFrame) -> tuple[int, int]:
     return int(column("divergences").fillna(0).sum()), int(draws.fillna(0).sum())
 
 
+def divergence_units(ok: pd.DataFrame) -> list[float]:
+    """Divergence rates of the independent units of the ok runs: one per chain where the records carry
+    ``divergences_by_chain`` ("3;0;1;2"), else one per run (divergent transitions over its kept draws).
+    Divergences cluster within chains, so chains, not draws, are what a comparison may count as
+    independent."""
+    def number(row, key: str) -> float:
+        value = pd.to_numeric(pd.Series([row.get(key)]), errors="coerce").iloc[0]
+        return float(value) if pd.notna(value) else float("nan")
+
+    units: list[float] = []
+    for _, row in ok.iterrows():
+        draws = number(row, "divergent_draws")
+        if not draws > 0:
+            draws = number(row, "chains") * number(row, "draws")
+        total = number(row, "divergences")
+        if not draws > 0 or math.isnan(total):
+            continue
+        by_chain = row.get("divergences_by_chain")
+        counts = [] if by_chain is None or (isinstance(by_chain, float) and math.isnan(by_chain)) else \
+            [int(float(c)) for c in str(by_chain).split(";") if c.strip()]
+        if counts and sum(counts) == int(total):
+            units.extend(c / (draws / len(counts)) for c in counts)
+        else:
+            units.append(total / draws)
+    return units
+
+
 def divergence_rate(ok: pd.DataFrame) -> tuple[float, float, float, int, int]:
     """(rate, low, high, divergent, draws): divergent transitions over kept draws of the ok runs, with
     its Clopper-Pearson 95% interval (``harness.stats.rate_interval``)."""

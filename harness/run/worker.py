@@ -110,6 +110,8 @@ def run_cell(task: dict) -> dict:
         ess = metrics["ess_bulk_min"]
         record.update(metrics)
         record["divergent_draws"] = int(fit.diverging.size)
+        # per chain, for recommend's comparison of divergence rates (divergences cluster within chains)
+        record["divergences_by_chain"] = ";".join(str(int(n)) for n in np.sum(fit.diverging, axis=-1).reshape(-1))
         statistics = cell_statistics(reported)
         if task.get("accuracy_path"):
             Path(task["accuracy_path"]).parent.mkdir(parents=True, exist_ok=True)
