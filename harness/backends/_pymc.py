@@ -309,15 +309,33 @@ def inspect_model(path, data: Data):
                      rows=rows_entry(data, observed), simulator=simulator, notes=tuple(notes))
 
 
-def initial_point_fn(model):
-    """PyMC's jittered initial point on the unconstrained scale: ``seed -> {value-variable name: array}``.
+def initial_point_fn(model, transformed: bool = True):
+    """PyMC's jittered initial point: ``seed -> {value-variable name: array}`` on the unconstrained
+    scale, or ``{variable name: array}`` on the constrained scale when ``transformed`` is false.
 
     The strategy of ``pm.sample`` and nutpie: the support point of every free variable, jittered
     by U(-1, 1) on the unconstrained scale.
     """
     from pymc.initial_point import make_initial_point_fn
 
-    return make_initial_point_fn(model=model, jitter_rvs=set(model.free_RVs), return_transformed=True)
+    return make_initial_point_fn(model=model, jitter_rvs=set(model.free_RVs), return_transformed=transformed)
+
+
+def bounds_depend_on_parameters(model) -> bool:
+    """Whether some free variable's transform depends on another free variable (Stan's
+    ``real<lower=0, upper=(1 - alpha1)> beta1``). PyMC 6 cannot map initial values given on the
+    unconstrained scale back for such a variable, so ``pm.sample`` takes constrained ones there."""
+    from pytensor.graph.basic import ancestors
+
+    free = set(model.free_RVs)
+    for rv in model.free_RVs:
+        transform = model.rvs_to_transforms.get(rv)
+        if transform is None:
+            continue
+        image = transform.forward(rv.type(), *rv.owner.inputs)
+        if free & set(ancestors([image])):
+            return True
+    return False
 
 
 # ---------------------------------------------------------------- JAX (pymc-numpyro, pymc-blackjax)

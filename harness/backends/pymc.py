@@ -68,8 +68,10 @@ def _prepare(spec: ModelSpec, data: Data, settings: SamplerSettings) -> dict:
     with model:
         step = pm.NUTS(potential=potential, target_accept=settings.target_accept,
                        max_treedepth=settings.max_treedepth)
+    # initial values on the unconstrained scale, unless a bound depends on a parameter (see there)
+    transformed = not _pymc.bounds_depend_on_parameters(model)
     return {"spec": spec, "model": model, "data": data, "step": step,
-            "initial_point": _pymc.initial_point_fn(model)}
+            "initial_point": _pymc.initial_point_fn(model, transformed)}
 
 
 def compile(spec: ModelSpec, data: Data, settings: SamplerSettings) -> Compiled:

@@ -143,3 +143,23 @@ def test_gradient_and_prior_hooks(name):
         draws = backend.prior_draws(spec, data, 50, 1)
         assert draws["theta_trans"].shape == (50, 8)
         assert finite_numbers(draws), f"{name}: prior draws are not all finite"
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_draws_stay_in_a_support_that_depends_on_a_parameter(name):
+    """``garch11``'s ``beta1`` lives on (0, 1 - alpha1): every backend must sample it (PyMC 6 refuses
+    unconstrained initial values there) and constrain each draw with that draw's own ``alpha1`` (NumPyro's
+    samplers used the initial ``alpha1`` when the support hid in an independent constraint)."""
+    from harness.catalogue import missing_family_reason
+
+    backend = backend_or_skip(name)
+    reason = missing_family_reason("garch11", backend.CAPABILITIES.family)
+    if reason:
+        pytest.skip(reason)
+    spec = get_model("garch11")
+    data = spec.data()
+    settings = SamplerSettings(chains=2, warmup=100, draws=50)
+    fit = backend.sample(backend.compile(spec, data, settings), data, settings, 3)
+    alpha1, beta1 = fit.draws["alpha1"], fit.draws["beta1"]
+    assert np.all((alpha1 > 0) & (alpha1 < 1))
+    assert np.all((beta1 > 0) & (beta1 < 1 - alpha1))
