@@ -149,3 +149,32 @@ def test_the_equivalence_step_checks_models_side_by_side_and_keeps_their_order(t
     assert set(table.loc[table["b"] == "fake_missing", "status"]) == {"skipped"}
     log = (tmp_path / "logs" / "equivalence.log").read_text()
     assert log.index("==== normal_mean") < log.index("==== eight_schools_noncentered")
+
+
+def test_the_equivalence_step_gets_more_time_than_a_short_cell_budget():
+    """The standard suite's 60 s a cell is too short to build every family's density of a large model."""
+    from harness.run.runner import EQUIVALENCE_BUDGET_S, equivalence_budget
+
+    short = RunPlan(models=["normal_mean"], backends=["fake_exact"], settings=TINY, timeout_s=60)
+    long = RunPlan(models=["normal_mean"], backends=["fake_exact"], settings=TINY, timeout_s=3600)
+    assert equivalence_budget(short) == EQUIVALENCE_BUDGET_S > 60
+    assert equivalence_budget(long) == 3600
+
+
+def test_the_equivalence_line_tells_a_disagreement_from_a_check_that_did_not_run():
+    from harness.run.summary import equivalence_line
+
+    timed_out = "not checked: the equivalence check timed out after 900 s"
+    table = pd.DataFrame([
+        {"model": "m1", "a": "reference", "b": "x", "status": "pass", "error": None},
+        {"model": "m1", "a": "reference", "b": "y", "status": "fail", "error": None},
+        {"model": "m2", "a": "reference", "b": "x", "status": "error", "error": timed_out},
+        {"model": "m2", "a": "reference", "b": "y", "status": "error", "error": timed_out},
+        {"model": "m2", "a": "reference", "b": "z", "status": "skipped", "error": "skipped: unavailable"},
+    ])
+    line = equivalence_line(table)
+    assert line.startswith("log-density equivalence: 1/5 model x backend pairs agree")
+    assert "NOT EQUIVALENT: m1: reference vs y;" in line
+    assert f"NOT CHECKED: m2 (2 pairs: {timed_out})" in line
+    assert "m2: reference vs x" not in line and line.endswith("1 skipped or not implemented")
+    assert equivalence_line(table[table["status"] == "pass"]) == "log-density equivalence: 1/1 model x backend pairs agree"

@@ -159,10 +159,9 @@ def command(args) -> int:
     if eq.exists():
         import pandas as pd
 
-        table = pd.read_csv(eq)
-        bad = table[table["status"] != "pass"]
-        print(f"\nlog-density equivalence: {len(table) - len(bad)}/{len(table)} model x backend pairs agree"
-              + ("" if bad.empty else "; NOT EQUIVALENT: " + ", ".join(f"{r.model}: {r.a} vs {r.b}" for r in bad.itertuples())))
+        from harness.run.summary import equivalence_line
+
+        print("\n" + equivalence_line(pd.read_csv(eq)))
     elif not args.no_equivalence:
         print(f"\nlog-density equivalence: no result (see {out / 'logs' / 'equivalence.log'})")
     print(f"\nresults: {out}")

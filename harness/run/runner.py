@@ -239,6 +239,16 @@ def _store_result(store: RunStore, logs: Path, draws_dir: Path, cell: Cell, resu
     store.add(result["record"])
 
 
+# the least time one model's equivalence check gets: it builds every family's density (Stan programs
+# included), which takes minutes on the large models, far more than a 60 s cell budget
+EQUIVALENCE_BUDGET_S = 900.0
+
+
+def equivalence_budget(plan: RunPlan) -> float:
+    """Seconds one model's equivalence check may take: the cell budget, at least ``EQUIVALENCE_BUDGET_S``."""
+    return max(plan.timeout_s, EQUIVALENCE_BUDGET_S)
+
+
 def run_equivalence(plan: RunPlan, out_dir: Path, progress: bool = False, workers: int = 1) -> None:
     """Log-density equivalence of the run's models x backends into equivalence.csv: one isolated process
     per model (``python -m harness.equivalence``), ``workers`` of them side by side (the run's local
@@ -257,15 +267,16 @@ def run_equivalence(plan: RunPlan, out_dir: Path, progress: bool = False, worker
     with tempfile.TemporaryDirectory(prefix="ppl-harness-eq-") as tmp:
         env = worker_env(plan.settings.cores, "cpu")
         env["TMPDIR"] = tmp
+        budget = equivalence_budget(plan)
 
         def check(model: str) -> pd.DataFrame:
             part = Path(tmp) / f"{model}.csv"
             outcome = run_isolated(python_command("-m", "harness.equivalence", "--models", model, "--backends",
                                                   ",".join(plan.backends), "--out", str(part)),
-                                   timeout_s=plan.timeout_s, log=Path(tmp) / f"{model}.log", env=env, cwd=tmp)
+                                   timeout_s=budget, log=Path(tmp) / f"{model}.log", env=env, cwd=tmp)
             if part.exists():
                 return pd.read_csv(part)
-            why = (f"equivalence check timed out after {plan.timeout_s:.0f} s" if outcome.timed_out
+            why = (f"not checked: the equivalence check timed out after {budget:.0f} s" if outcome.timed_out
                    else f"equivalence check exited with code {outcome.returncode} (see logs/equivalence.log)")
             return pd.DataFrame([{"model": model, "a": "reference", "b": b, "status": "error", "check": "all",
                                   "error": why} for b in plan.backends], columns=COLUMNS)

@@ -232,3 +232,23 @@ def phase_line(frame: pd.DataFrame) -> str:
         return ""
     return (f"{int(total['cells'])} cells, {sum(s for _, s in parts):.0f} s of cell time: "
             + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in parts))
+
+
+def equivalence_line(table: pd.DataFrame) -> str:
+    """One line on a run's ``equivalence.csv`` (one row per model x check x pair): how many pairs agree,
+    the pairs that do not (status ``fail``), and apart from them the pairs an error kept from being
+    checked (a timeout, a crash), one entry per model and error; skipped and not implemented pairs
+    are counted."""
+    agree = int((table["status"] == "pass").sum())
+    line = f"log-density equivalence: {agree}/{len(table)} model x backend pairs agree"
+    failed = table[table["status"] == "fail"]
+    if not failed.empty:
+        line += "; NOT EQUIVALENT: " + ", ".join(f"{r.model}: {r.a} vs {r.b}" for r in failed.itertuples())
+    errors = table[table["status"] == "error"]
+    if not errors.empty:
+        grouped = errors.groupby(["model", "error"], sort=False, dropna=False).size()
+        line += "; NOT CHECKED: " + ", ".join(f"{model} ({n} pairs: {error})" for (model, error), n in grouped.items())
+    others = int(table["status"].isin(["skipped", "not implemented"]).sum())
+    if others:
+        line += f"; {others} skipped or not implemented"
+    return line
