@@ -246,8 +246,8 @@ def equivalence_line(table: pd.DataFrame) -> str:
         line += "; NOT EQUIVALENT: " + ", ".join(f"{r.model}: {r.a} vs {r.b}" for r in failed.itertuples())
     errors = table[table["status"] == "error"]
     if not errors.empty:
-        grouped = errors.groupby(["model", "error"], sort=False, dropna=False).size()
-        line += "; NOT CHECKED: " + ", ".join(f"{model} ({n} pairs: {error})" for (model, error), n in grouped.items())
+        counts = errors.groupby(["model", "error"], sort=False, dropna=False).size().reset_index(name="pairs")
+        line += "; NOT CHECKED: " + ", ".join(f"{r.model} ({r.pairs} pairs: {r.error})" for r in counts.itertuples())
     others = int(table["status"].isin(["skipped", "not implemented"]).sum())
     if others:
         line += f"; {others} skipped or not implemented"
