@@ -8,7 +8,7 @@ import pytensor.tensor as pt
 
 def build(data) -> pm.Model:
     with pm.Model() as model:
-        y = pm.Data("y_data", data["y"])
+        y = pm.Data("y_data", data["y"], shape=(len(data["y"]),))  # static: PyMC 5's JAX backend needs static slices
         sigma1 = pm.Data("sigma1_data", data["sigma1"])
         mu = pm.Flat("mu")
         alpha0 = pm.HalfFlat("alpha0")
