@@ -86,6 +86,15 @@ def local_worker_count(cores: int, device: str = "cpu", workers: int | None = No
     return slots
 
 
+_POOL_CPUS: list[int] = []  # in a pinned worker of the embedded cluster: the CPUs of all its workers
+
+
+def pool_cpus() -> list[int]:
+    """The CPUs this worker's cluster has on this machine: every worker's, in a pinned worker of the
+    embedded cluster, else this process's own (an unpinned worker of a plain cluster)."""
+    return list(_POOL_CPUS) or machine_cpus()
+
+
 class PinWorker(WorkerPlugin):
     """Worker plugin of the embedded cluster: worker ``i`` runs on its own ``cores`` CPUs (and GPU ``i``).
 
@@ -99,10 +108,12 @@ class PinWorker(WorkerPlugin):
         self.cores, self.cpus, self.gpus = cores, cpus, gpus
 
     def setup(self, worker) -> None:
+        global _POOL_CPUS
         try:
             index = int(worker.name)
         except (TypeError, ValueError):
             return
+        _POOL_CPUS = list(self.cpus)
         mine = self.cpus[index * self.cores:(index + 1) * self.cores]
         if len(mine) == self.cores and hasattr(os, "sched_setaffinity"):
             os.sched_setaffinity(0, mine)

@@ -167,11 +167,15 @@ def run_task(task, timeout_s: float, device: str = "cpu", log_dir: str | None = 
 
 
 def _env(device: str) -> dict:
-    """One thread per library, and the harness importable whatever the child's working directory."""
+    """One thread per library, the harness importable whatever the child's working directory, and
+    compiles taken in turn on every CPU of the cluster's workers here (``harness.compile_turn``)."""
     import harness
+    from harness.cluster import pool_cpus
+    from harness.compile_turn import COMPILE_CPUS_VAR
     from harness.threads import worker_env
 
     env = worker_env(1, device)
+    env[COMPILE_CPUS_VAR] = ",".join(map(str, pool_cpus()))
     root = str(Path(harness.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
     return env
