@@ -3,6 +3,10 @@
 Every worker of an SBC run compiles the same programs at the same moment, each pinned to its own core
 (``harness.cluster``). ``compile_turn`` lets one of them compile with every core while the others wait;
 they then find the programs in the persistent compile caches.
+
+XLA sizes its compile thread pool by the CPUs a process may use when it first compiles, so a fit
+process starts on every CPU (``start_wide``, before it imports JAX) and goes back to its own core
+(``go_home``) once its programs are compiled, before it fits anything.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 COMPILE_CPUS_VAR = "PPL_HARNESS_COMPILE_CPUS"
+_HOME: set[int] = set()  # the CPUs this process fits on, once ``start_wide`` has widened it
 
 
 def compile_cpus() -> list[int]:
@@ -61,3 +66,19 @@ def compile_turn() -> Iterator[None]:
         finally:
             _set_affinity(own)
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def start_wide() -> None:
+    """Remember this process's CPUs as its home, then run on every CPU of ``compile_cpus()`` (call it
+    before any library starts a thread pool; does nothing where the variable is unset)."""
+    cpus = compile_cpus()
+    if cpus and hasattr(os, "sched_setaffinity"):
+        _HOME.clear()
+        _HOME.update(os.sched_getaffinity(0))
+        _set_affinity(cpus)
+
+
+def go_home() -> None:
+    """Every thread back on the CPUs ``start_wide`` found (nothing if it widened nothing)."""
+    if _HOME:
+        _set_affinity(_HOME)

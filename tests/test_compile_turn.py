@@ -51,3 +51,31 @@ def test_sbc_fit_processes_compile_in_turn_on_the_clusters_cpus():
 
     assert _env("cpu")[COMPILE_CPUS_VAR] == ",".join(map(str, pool_cpus()))
     assert pool_cpus()
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2,
+                    reason="needs CPU affinity and at least two CPUs")
+def test_a_fit_process_starts_on_every_cpu_and_fits_on_its_own(monkeypatch):
+    """XLA sizes its compile pool when it first compiles: the process is wide until then, pinned after."""
+    from harness import compile_turn as module
+
+    every = sorted(os.sched_getaffinity(0))
+    monkeypatch.setenv(COMPILE_CPUS_VAR, ",".join(map(str, every)))
+    monkeypatch.setattr(module, "_HOME", set())
+    os.sched_setaffinity(0, every[:1])
+    try:
+        module.start_wide()
+        assert sorted(os.sched_getaffinity(0)) == every
+        module.go_home()
+        assert sorted(os.sched_getaffinity(0)) == every[:1]
+    finally:
+        os.sched_setaffinity(0, every)
+
+
+def test_go_home_does_nothing_without_start_wide(monkeypatch):
+    from harness import compile_turn as module
+
+    monkeypatch.setattr(module, "_HOME", set())
+    before = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    module.go_home()
+    assert (os.sched_getaffinity(0) if before is not None else None) == before

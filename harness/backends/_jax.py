@@ -72,12 +72,25 @@ def exported_programs(key: str | None, init, advance, arrays, keys, lengths) -> 
     program traced once is stored under ``export_dir()/<key>`` and a later process deserialises it
     instead of tracing NumPyro's NUTS again (tracing, not XLA, is most of a warm compile; XLA's own
     persistent cache then finds the compiled program). Traced or loaded, the program is the same
-    StableHLO, so its draws are the same bit for bit.
+    StableHLO, so its draws are the same bit for bit. A process that finds no stored programs traces
+    and compiles in its turn (``harness.compile_turn``: SBC's workers, one after another, on every core),
+    and one that waited finds them stored.
     """
-    import jax
+    from harness.compile_turn import compile_turn
 
     folder = export_dir() / key if key else None
     files = {"init": "init.bin", **{n: f"advance-{n}.bin" for n in lengths}}
+    if folder is None or all((folder / f).is_file() for f in files.values()):
+        return _traced_and_compiled(folder, files, init, advance, arrays, keys, lengths)
+    with compile_turn():  # SBC's workers: one traces and compiles on every core, the others then load
+        return _traced_and_compiled(folder, files, init, advance, arrays, keys, lengths)
+
+
+def _traced_and_compiled(folder: Path | None, files: dict, init, advance, arrays, keys, lengths) -> dict:
+    """``exported_programs``'s work: load the traced programs from ``folder`` or trace and store them,
+    then compile them (XLA's persistent cache answers when it has them)."""
+    import jax
+
     if folder is not None and all((folder / f).is_file() for f in files.values()):
         loaded = {k: jax.export.deserialize(bytearray((folder / f).read_bytes())) for k, f in files.items()}
     else:
@@ -253,15 +266,11 @@ def ensure_programs_like(handle: dict, data: Data, settings, batch: int, builder
 def compile_programs(handle: dict, data: Data, settings, batch: int, builder, info) -> Compiled:
     """The backend's ``compile`` (``batch`` 0) or ``compile_batch``: the programs for data shaped like
     ``data``, timed, with the JAX cache's verdict; ``info(handle, settings)`` gives the backend facts."""
-    from harness.compile_turn import compile_turn
-
     start = time.perf_counter()
-    with compile_turn():  # SBC's workers: one compiles on every core, the others then hit the caches
-        entries_before = cache_entries()
-        ensure_programs_like(handle, data, settings, batch, builder)
-        cache_hit = cache_entries() == entries_before
+    entries_before = cache_entries()
+    ensure_programs_like(handle, data, settings, batch, builder)
     compile_s = time.perf_counter() - start
-    return Compiled(handle, compile_s, cache_hit=cache_hit, info=info(handle, settings))
+    return Compiled(handle, compile_s, cache_hit=cache_entries() == entries_before, info=info(handle, settings))
 
 
 @contextlib.contextmanager

@@ -7,6 +7,10 @@ So each Dask worker runs its tasks in one long-lived child process (``python -m 
 
 * started with ``harness.threads.worker_env(1, device)`` (BLAS, XLA, torch, Stan: one thread each) and
   in its own session, so one ``killpg`` takes its helpers along; its output goes to a log file;
+* it starts on every CPU of the cluster's workers on this machine and goes back to its worker's core
+  once its programs are compiled; a compile that no cache answers waits its turn
+  (``harness.compile_turn``), so the workers compile once, one at a time on every core, not all at once
+  on one core each;
 * it lives as long as its Dask worker, so its compiled-model cache (``harness.sbc.worker``) serves every
   task the worker gets: a worker compiles a model x backend once;
 * a task that runs past its timeout gets the process killed (and a fresh one started for the next
@@ -51,6 +55,9 @@ def main(argv: list[str]) -> None:
     """Serve tasks over the connection on file descriptor ``argv[0]``: ("ok", records) or ("error", text)."""
     from multiprocessing.connection import Connection
 
+    from harness.compile_turn import start_wide
+
+    start_wide()  # compiles get every CPU of the cluster here; fits go back to this worker's own core
     conn = Connection(int(argv[0]))
     threading.Thread(target=_watch_parent, args=(int(argv[1]),), daemon=True).start()
     from harness.sbc.worker import run_task

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from harness.backends.base import SupportsBatch
+from harness.compile_turn import go_home
 from harness.sbc.ranks import replicate_ranks
 
 # compiled models of this process: (backend, model, size, settings) -> context, least recently used first
@@ -177,6 +178,7 @@ def run_task(task: Task) -> list[dict]:
     start = time.perf_counter()
     try:
         ctx = _context(task)
+        go_home()  # compiled (on every CPU where SBC's fit process may): fit on this worker's own core
         spec, data = ctx["spec"], ctx["data"]
         sims = [simulate(spec, data, task.root_seed, i, task.seed_stream, task.method) for i in task.replicates]
     except Exception as err:  # e.g. a model's prior sampler or simulator raising
