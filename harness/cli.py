@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from pathlib import Path
 
 from harness import __version__
 from harness.backends import BackendUnavailableError
@@ -73,11 +74,17 @@ def _epilog(name: str) -> str | None:
     return "examples:\n" + "\n".join(f"  {line}" for line in lines) if lines else None
 
 
+def program_name() -> str:
+    """How the user started the harness: ``ppl-harness`` (the console script) or ``python -m harness``."""
+    return "ppl-harness" if Path(sys.argv[0]).name == "ppl-harness" else "python -m harness"
+
+
 def build_parser(selected: str | None = ALL) -> tuple[argparse.ArgumentParser, dict]:
     """The parser and {command: handler}. Only the ``selected`` command's module is imported and
     configured (every one for ``ALL``): a command starts without importing what the others need."""
-    parser = argparse.ArgumentParser(prog="python -m harness", description="ppl-harness: benchmark and validate PPL backends",
-                                     formatter_class=HelpFormatter, epilog="python -m harness <command> --help for each")
+    prog = program_name()
+    parser = argparse.ArgumentParser(prog=prog, description="ppl-harness: benchmark and validate PPL backends",
+                                     formatter_class=HelpFormatter, epilog=f"{prog} <command> --help for each")
     parser.add_argument("--version", action="version", version=f"ppl-harness {__version__}")
     sub = parser.add_subparsers(dest="cmd", metavar="command")
     handlers = {}

@@ -55,3 +55,12 @@ def test_version_and_help_show_defaults_and_examples(capsys):
         main(["reference", "--help"])
     text = capsys.readouterr().out
     assert "root seed of the reference run (default: 0)" in text and "examples:" in text
+
+
+def test_usage_names_the_way_the_harness_was_started(monkeypatch):
+    from harness.cli import build_parser
+
+    monkeypatch.setattr("sys.argv", ["/venv/bin/ppl-harness", "--help"])
+    assert build_parser()[0].format_usage().startswith("usage: ppl-harness")
+    monkeypatch.setattr("sys.argv", ["/repo/harness/__main__.py", "--help"])
+    assert build_parser()[0].format_usage().startswith("usage: python -m harness")
